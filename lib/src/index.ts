@@ -1,0 +1,6 @@
+// tsdl — the public entry. Notebooks and users import everything from here:
+//   import { tf, init, plot } from "tsdl";
+export * from "./profile";
+export * from "./report";
+export * from "./backend";
+export * from "./display";
