@@ -4,3 +4,5 @@ export * from "./profile";
 export * from "./report";
 export * from "./backend";
 export * from "./display";
+export * from "./data";
+export * from "./plot";
