@@ -1,0 +1,22 @@
+// Plot helpers: each builds a Plotly figure spec, shows it (unless `{ show: false }`) and returns it.
+export type { PlotOptions } from "./common";
+export { PALETTE } from "./common";
+export { plotLines } from "./lines";
+export type { LineSeries, LineOptions } from "./lines";
+export { plotHistory } from "./history";
+export type { TrainingHistory, HistoryMetric, HistoryOptions } from "./history";
+export { imageGrid, COLOR_RIGHT, COLOR_WRONG } from "./images";
+export type { ImageGridOptions, TensorLike } from "./images";
+export { encodePng } from "./png";
+export { barChart } from "./bars";
+export type { BarOptions } from "./bars";
+export { confusionMatrix, confusionCounts } from "./matrix";
+export type { ConfusionOptions } from "./matrix";
+export { scatterByClass } from "./scatter";
+export type { ScatterOptions } from "./scatter";
+export { heatmap, decisionBoundary } from "./heatmap";
+export type { HeatmapOptions, GridPredictor, DecisionBoundaryOptions } from "./heatmap";
+export { histogram } from "./histogram";
+export type { HistogramSeries, HistogramOptions } from "./histogram";
+export { smallMultiples } from "./multiples";
+export type { SmallMultiplesOptions } from "./multiples";
