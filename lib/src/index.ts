@@ -6,3 +6,8 @@ export * from "./backend";
 export * from "./display";
 export * from "./data";
 export * from "./plot";
+export * from "./nn";
+export * from "./optim";
+export * from "./train";
+export * from "./log";
+export * from "./tune";

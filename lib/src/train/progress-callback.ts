@@ -1,0 +1,56 @@
+// The live progress line of fit: epoch, step, running loss and accuracy, samples/s, then the epoch's
+// validation figures. Updated at each loss read (every logEvery steps), at most 10 times a second.
+import { createProgressOutput, type ProgressOutput } from "./progress";
+import type { BatchLogs, Callback, EpochLogs, TrainContext } from "./callbacks";
+
+const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+
+export class ProgressCallback implements Callback {
+  private out: ProgressOutput | null = null;
+  private epochStart = 0;
+  private samples = 0;
+  private lastUpdate = 0;
+  private lines: string[] = [];
+
+  onTrainBegin(): void {
+    this.out = createProgressOutput();
+    this.lines = [];
+  }
+
+  onEpochBegin(): void {
+    this.epochStart = performance.now();
+    this.samples = 0;
+  }
+
+  onBatchEnd(ctx: TrainContext, logs: BatchLogs): void {
+    this.samples += logs.size;
+    const now = performance.now();
+    if (logs.loss === undefined || now - this.lastUpdate < 100) return;
+    this.lastUpdate = now;
+    const rate = this.samples / ((now - this.epochStart) / 1000);
+    this.show(
+      `epoch ${ctx.epoch}/${ctx.epochs} · step ${ctx.step}/${ctx.stepsPerEpoch} · loss ${logs.loss.toFixed(4)} · ${Math.round(rate)} samples/s`,
+    );
+  }
+
+  onEpochEnd(ctx: TrainContext, logs: EpochLogs): void {
+    let line = `epoch ${logs.epoch}/${ctx.epochs} · loss ${logs.trainLoss.toFixed(4)} · acc ${pct(logs.trainAcc)}`;
+    if (logs.valLoss !== undefined && logs.valAcc !== undefined)
+      line += ` · val loss ${logs.valLoss.toFixed(4)} · val acc ${pct(logs.valAcc)}`;
+    line += ` · ${Math.round(logs.samplesPerSecond)} samples/s · ${logs.seconds.toFixed(1)} s`;
+    this.lines.push(line);
+    this.show(line);
+  }
+
+  onTrainEnd(): void {
+    this.out?.close();
+    this.out = null;
+  }
+
+  private show(text: string): void {
+    // html: the last finished epochs plus the current line, for outputs that can render a block.
+    const shown = this.lines.slice(-20);
+    if (shown[shown.length - 1] !== text) shown.push(text);
+    this.out?.update({ text, html: `<pre style="margin:0">${shown.join("\n")}</pre>` });
+  }
+}
