@@ -1,0 +1,155 @@
+// Optuna 3.1's TPESampler, independent (univariate) mode: split finished trials into the best
+// γ(n) ("below") and the rest, fit one Parzen estimator on each, draw n_ei_candidates from
+// "below" and keep the one maximising l(x) / g(x).
+import { Distribution, ParamValue, isSingle, sameDistribution, toExternal, toInternal } from "../distributions";
+import { Rng } from "../rng";
+import type { FrozenTrial, Sampler, StudyView } from "../types";
+import { ParzenEstimator } from "./parzen";
+import { RandomSampler } from "./random";
+
+/** γ(n) = min(⌈0.1·n⌉, 25). */
+export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
+export const hyperoptDefaultGamma = (n: number): number => Math.min(Math.ceil(0.25 * Math.sqrt(n)), 25);
+
+/** Flat weights, ramped from 1/n for the oldest observations beyond the 25 newest. */
+export function defaultWeights(n: number): number[] {
+  if (n === 0) return [];
+  if (n < 25) return new Array<number>(n).fill(1);
+  const m = n - 25;
+  const ramp = Array.from({ length: m }, (_, i) => (m === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (m - 1)));
+  return [...ramp, ...new Array<number>(25).fill(1)];
+}
+
+export interface TPESamplerOptions {
+  seed?: number;
+  considerPrior?: boolean;
+  priorWeight?: number;
+  considerMagicClip?: boolean;
+  considerEndpoints?: boolean;
+  nStartupTrials?: number;
+  nEiCandidates?: number;
+  gamma?: (n: number) => number;
+  weights?: (n: number) => number[];
+  /** Use the exact kernel density (with −log σ), as Optuna ≥ 3.2 does. Default false = Optuna 3.1. */
+  logpdfWithScale?: boolean;
+  /**
+   * Optuna's `multivariate=True`: parameters present in every finished trial (same distribution)
+   * are drawn jointly from one mixture (shared component, bandwidth 0.2·n^(-1/(d+4))·range).
+   * Default false, as in Optuna 3.1; the others are still drawn independently.
+   */
+  multivariate?: boolean;
+}
+
+/** Sort key of a finished trial: [step, signed loss], compared lexicographically (smaller is better). */
+function scoreOf(t: FrozenTrial, sign: number): [number, number] | undefined {
+  if (t.state === "COMPLETE") return t.value === null ? undefined : [-Infinity, sign * t.value];
+  const steps = Object.keys(t.intermediateValues).map(Number);
+  if (steps.length === 0) return [1, 0];
+  const step = Math.max(...steps);
+  const v = t.intermediateValues[step];
+  return [-step, Number.isNaN(v) ? Infinity : sign * v];
+}
+
+export class TPESampler implements Sampler {
+  private readonly rng: Rng;
+  private readonly random: RandomSampler;
+  private readonly o: Required<Omit<TPESamplerOptions, "seed">>;
+
+  constructor(opts: TPESamplerOptions = {}) {
+    this.rng = new Rng(opts.seed);
+    this.random = new RandomSampler({ seed: opts.seed === undefined ? undefined : opts.seed + 1 });
+    this.o = {
+      considerPrior: opts.considerPrior ?? true,
+      priorWeight: opts.priorWeight ?? 1.0,
+      considerMagicClip: opts.considerMagicClip ?? true,
+      considerEndpoints: opts.considerEndpoints ?? false,
+      nStartupTrials: opts.nStartupTrials ?? 10,
+      nEiCandidates: opts.nEiCandidates ?? 24,
+      gamma: opts.gamma ?? defaultGamma,
+      weights: opts.weights ?? defaultWeights,
+      logpdfWithScale: opts.logpdfWithScale ?? false,
+      multivariate: opts.multivariate ?? false,
+    };
+  }
+
+  /**
+   * Finished trials split into the best γ(n) ("below") and the rest, as internal values of
+   * `names` (null where a trial lacks one), or undefined during the random start-up.
+   */
+  private split(study: StudyView, names: string[], dists: Distribution[]): { below: (number | null)[][]; above: (number | null)[][] } | undefined {
+    const sign = study.direction === "minimize" ? 1 : -1;
+    const scored: { key: [number, number]; values: (number | null)[] }[] = [];
+    for (const t of study.getTrials(["COMPLETE", "PRUNED"])) {
+      const key = scoreOf(t, sign);
+      if (!key) continue;
+      const values = names.map((name, j) => (name in t.params && t.distributions[name].kind === dists[j].kind ? toInternal(t.distributions[name], t.params[name]) : null));
+      scored.push({ key, values });
+    }
+    const n = scored.length;
+    if (n < this.o.nStartupTrials) return undefined;
+    // Stable sort by (step, loss), then the first γ(n) are "below" (the good ones).
+    const order = scored.map((_, i) => i).sort((a, b) => cmp(scored[a].key[0], scored[b].key[0]) || cmp(scored[a].key[1], scored[b].key[1]) || a - b);
+    const nBelow = this.o.gamma(n);
+    const pick = (idx: number[]): (number | null)[][] => idx.sort((a, b) => a - b).map((i) => scored[i].values);
+    return { below: pick(order.slice(0, nBelow)), above: pick(order.slice(nBelow)) };
+  }
+
+  sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, dist: Distribution): ParamValue {
+    const split = this.split(study, [name], [dist]);
+    if (!split) return this.random.sampleIndependent(study, trial, name, dist);
+    const present = (rows: (number | null)[][]): number[] => rows.map((r) => r[0]).filter((v): v is number => v !== null);
+    const l = new ParzenEstimator(present(split.below), dist, this.o);
+    const g = new ParzenEstimator(present(split.above), dist, this.o);
+    const candidates = l.sample(this.rng, this.o.nEiCandidates);
+    const ll = l.logPdf(candidates);
+    const lg = g.logPdf(candidates);
+    let best = 0;
+    for (let i = 1; i < candidates.length; i++) if (ll[i] - lg[i] > ll[best] - lg[best]) best = i;
+    return toExternal(dist, candidates[best]);
+  }
+
+  sampleRelative(study: StudyView): Record<string, { value: ParamValue; dist: Distribution }> {
+    if (!this.o.multivariate) return {};
+    const space = intersectionSearchSpace(study);
+    const names = Object.keys(space).sort();
+    if (names.length === 0) return {};
+    const dists = names.map((n) => space[n]);
+    const split = this.split(study, names, dists);
+    if (!split) return {};
+    const full = (rows: (number | null)[][]): (number | null)[][] => rows.filter((r) => r.every((v) => v !== null));
+    const below = full(split.below), above = full(split.above);
+    const sigma0 = (rows: number) => 0.2 * Math.max(rows, 1) ** (-1 / (names.length + 4));
+    const col = (rows: (number | null)[][], j: number): number[] => rows.map((r) => r[j] as number);
+    const l = dists.map((d, j) => new ParzenEstimator(col(below, j), d, this.o, sigma0(below.length)));
+    const g = dists.map((d, j) => new ParzenEstimator(col(above, j), d, this.o, sigma0(above.length)));
+    // One mixture component per candidate, shared by all parameters.
+    const cands = Array.from({ length: this.o.nEiCandidates }, () => {
+      const k = this.rng.choice(l[0].weights);
+      return l.map((pe) => pe.sampleComponent(this.rng, k));
+    });
+    const jointLogPdf = (pes: ParzenEstimator[], x: number[]): number => {
+      const terms = pes[0].weights.map((w, k) => Math.log(w) + pes.reduce((s, pe, j) => s + pe.componentLogPdf(x[j], k), 0));
+      const m = Math.max(...terms);
+      return m === -Infinity ? m : m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
+    };
+    let best = 0, bestScore = -Infinity;
+    cands.forEach((x, i) => {
+      const score = jointLogPdf(l, x) - jointLogPdf(g, x);
+      if (score > bestScore) [best, bestScore] = [i, score];
+    });
+    return Object.fromEntries(names.map((n, j) => [n, { value: toExternal(dists[j], cands[best][j]), dist: dists[j] }]));
+  }
+}
+
+/** Parameters with the same distribution in every finished (COMPLETE / PRUNED) trial, single values left out. */
+export function intersectionSearchSpace(study: StudyView): Record<string, Distribution> {
+  let space: Record<string, Distribution> | undefined;
+  for (const t of study.getTrials(["COMPLETE", "PRUNED"])) {
+    if (!space) space = { ...t.distributions };
+    else for (const n of Object.keys(space)) if (!t.distributions[n] || !sameDistribution(space[n], t.distributions[n])) delete space[n];
+  }
+  return Object.fromEntries(Object.entries(space ?? {}).filter(([, d]) => !isSingle(d)));
+}
+
+/** Numeric compare where Infinity ties with Infinity (NaN-free keys). */
+const cmp = (a: number, b: number): number => (a === b ? 0 : a < b ? -1 : 1);
