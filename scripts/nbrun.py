@@ -23,12 +23,20 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     ap.add_argument("--kernel", default="tslab")
+    ap.add_argument("--deadline", type=float, default=0, help="seconds for the whole notebook (0: none)")
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
+    t0 = time.time()
+    # A deadline for the whole notebook, enforced per cell so nbclient interrupts the cell and shuts the
+    # kernel down cleanly (killing this process instead would leave the kernel running).
+    timeout_func = None
+    if args.deadline > 0:
+        timeout_func = lambda cell: max(1, int(min(args.timeout, args.deadline - (time.time() - t0))))
     client = NotebookClient(
         nb,
         timeout=args.timeout,
+        timeout_func=timeout_func,
         kernel_name=args.kernel,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
         startup_timeout=120,
@@ -44,11 +52,13 @@ def main():
 
     client.on_cell_start = on_start
     report = {"status": "ok", "cells": len(code_cells)}
-    t0 = time.time()
     try:
         client.execute()
     except CellTimeoutError as e:
-        report.update(status="timeout", message=str(e).splitlines()[0] if str(e) else "cell timed out")
+        over = args.deadline > 0 and time.time() - t0 >= args.deadline - 1
+        report.update(status="timeout", message=(
+            "notebook exceeded %d s (TSDL_NOTEBOOK_TIMEOUT / --timeout to raise it)" % args.deadline if over
+            else "a cell exceeded %d s (metadata.tsdl.cellTimeout to raise it)" % args.timeout))
     except DeadKernelError as e:
         report.update(status="dead-kernel", message=str(e))
     except CellExecutionError as e:

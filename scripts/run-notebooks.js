@@ -110,8 +110,46 @@ function failureReport(nbPath, nb, result, stderr) {
     for (const l of stderr.trim().split("\n").slice(-25)) lines.push(`  ! ${l}`);
   }
   const where = idx != null ? ` cell ${idx}` : "";
-  const what = headline ? headline.trim() : (result.message || "").split("\n")[0];
+  const what = result.status !== "error" || !headline ? (result.message || "").split("\n")[0] : headline.trim();
   return [`✗ ${path.relative(ROOT, nbPath)}:${where} ${result.status}${what ? ` — ${what}` : ""}`, ...lines].join("\n");
+}
+
+/** The pids of `pid` and all its descendants (Linux /proc; elsewhere just `pid`). */
+function processTree(pid) {
+  const children = new Map();
+  try {
+    for (const d of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (!children.has(ppid)) children.set(ppid, []);
+        children.get(ppid).push(Number(d));
+      } catch {
+        /* process gone */
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  const out = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    out.push(p);
+    stack.push(...(children.get(p) || []));
+  }
+  return out;
+}
+
+function killTree(pid) {
+  for (const p of processTree(pid).reverse()) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /** Executes one notebook; resolves {ok, result, figures, out, report, seconds}. */
@@ -123,25 +161,23 @@ function runOne(python, nbPath, { profile, timeoutS, outDir }) {
   const env = jupyterEnv({ TSDL_PROFILE: profile, PYTHONUNBUFFERED: "1" });
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(python, [path.join(__dirname, "nbrun.py"), nbPath, out, `--timeout=${cellTimeout}`], {
+    const args = [path.join(__dirname, "nbrun.py"), nbPath, out, `--timeout=${cellTimeout}`, `--deadline=${timeoutS}`];
+    const child = spawn(python, args, {
       cwd: path.dirname(nbPath),
       env,
       stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // own process group: a timeout kills the kernel too
     });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
+    // Last resort, if nbrun.py's own deadline did not end it: kill it and every process below it
+    // (the kernel runs in a session of its own, out of reach of a process-group kill).
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }, timeoutS * 1000);
+      killTree(child.pid);
+    }, (timeoutS + 60) * 1000);
     child.on("close", () => {
       clearTimeout(timer);
       const seconds = (Date.now() - t0) / 1000;
@@ -151,7 +187,7 @@ function runOne(python, nbPath, { profile, timeoutS, outDir }) {
       } catch {
         result = { status: timedOut ? "timeout" : "error", message: timedOut ? `notebook exceeded ${timeoutS} s: raise --timeout or speed it up` : "the runner gave no result" };
       }
-      if (timedOut) result = { ...result, status: "timeout", message: `notebook exceeded ${timeoutS} s (TSDL_NOTEBOOK_TIMEOUT / --timeout to raise it)` };
+      if (timedOut) result = { ...result, status: "timeout", message: `notebook exceeded ${timeoutS} s and did not stop: killed (TSDL_NOTEBOOK_TIMEOUT / --timeout to raise the limit)` };
       let nb = null;
       try {
         nb = JSON.parse(fs.readFileSync(out, "utf8"));

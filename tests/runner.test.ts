@@ -43,6 +43,20 @@ function notebook(cells: Array<{ code?: string; md?: string }>, tsdl: Record<str
   };
 }
 
+/** tslab kernels alive now (Linux /proc). */
+function kernelsRunning(): number {
+  let n = 0;
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes("tslab\0kernel")) n++;
+    } catch {
+      /* gone */
+    }
+  }
+  return n;
+}
+
 function write(name: string, nb: Notebook): string {
   const p = path.join(tmp, name);
   fs.writeFileSync(p, JSON.stringify(nb));
@@ -98,11 +112,15 @@ withKernel("notebook runner (tslab kernel)", () => {
 
   test("a notebook past its time limit is stopped and reported", async () => {
     const nb = write("15-slow.ipynb", notebook([{ code: "await new Promise((r) => setTimeout(r, 120000));" }]));
+    const before = kernelsRunning();
     const t0 = Date.now();
     const [r] = await runner.runNotebooks({ notebooks: [nb], outDir, timeoutS: 8 });
     expect(Date.now() - t0).toBeLessThan(30000);
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/timeout — notebook exceeded 8 s/);
+    // the kernel was shut down, not orphaned
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(kernelsRunning()).toBe(before);
   });
 
   test("a notebook committed with outputs is refused before running", async () => {

@@ -1,0 +1,63 @@
+// Element-wise and reduction kernels that wasm 4.22 runs slowly.
+import { tf } from "../tf";
+import { type KernelArgs, type Replacement, type TensorInfo, withOps, size } from "./util";
+
+/** Tanh = 2·sigmoid(2x) − 1 through XNNPACK's vectorised sigmoid (wasm's Tanh is scalar libm, ~20 ns/elem). */
+export const tanh: Replacement = ({ inputs, backend }: KernelArgs, original) => {
+  const x = inputs.x as TensorInfo;
+  if (x.dtype !== "float32") {
+    if (!original) throw new Error("tsdl: no wasm Tanh");
+    return original({ inputs, backend });
+  }
+  return withOps(backend, (o) => {
+    const two = o.filled([], 2);
+    const one = o.filled([], 1);
+    const s = o.run("Sigmoid", { x: o.mul(x, two) });
+    return o.out(o.sub(o.mul(s, two), one));
+  });
+};
+
+/**
+ * Identity without a copy, as the cpu backend does: the engine clones every tensor it saves for backprop,
+ * and wasm's Identity copies the buffer each time. Tensors are immutable, so sharing the data is safe.
+ */
+export const identity: Replacement = ({ inputs, backend }: KernelArgs, original) => {
+  const x = inputs.x as TensorInfo;
+  if (x.dtype === "string") {
+    if (!original) throw new Error("tsdl: no wasm Identity");
+    return original({ inputs, backend });
+  }
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/**
+ * Sum / Mean over leading axes (bias gradients [N, ..., C] → [C], batch-norm statistics) as ONE average
+ * pooling over a [1, R, 1, C] view with an R×1 window: XNNPACK, vectorised over C, reading x once. wasm's
+ * own kernels transpose x first (slow for large power-of-two strides) then reduce with a scalar loop.
+ */
+function leadingReduce(kind: "Sum" | "Mean"): Replacement {
+  return ({ inputs, attrs, backend }: KernelArgs, original) => {
+    const x = inputs.x as TensorInfo;
+    const at = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (!original) throw new Error(`tsdl: no wasm ${kind}`);
+    const r = x.shape.length;
+    if (x.dtype !== "float32" || r < 2) return original({ inputs, attrs, backend });
+    const axes = tf.util.parseAxisParam(at.axis, x.shape).sort((p, q) => p - q);
+    const leading = axes.length > 0 && axes.length < r && axes.every((v, i) => v === i);
+    const rows = size(x.shape.slice(0, axes.length));
+    if (!leading || rows < 64) return original({ inputs, attrs, backend });
+    const cols = size(x.shape.slice(axes.length));
+    return withOps(backend, (o) => {
+      let m = o.run("AvgPool", { x: o.reshape(x, [1, rows, 1, cols]) }, {
+        filterSize: [rows, 1], strides: [rows, 1], pad: "valid", dimRoundingMode: undefined,
+      } as unknown as tf.NamedAttrMap);
+      if (kind === "Sum") m = o.mul(m, o.filled([], rows));
+      const outShape = at.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+      return o.out(o.reshape(m, outShape));
+    });
+  };
+}
+
+export const sum = leadingReduce("Sum");
+export const mean = leadingReduce("Mean");

@@ -1,0 +1,27 @@
+// The wasm kernels tsdl replaces (or adds), each composed of fast wasm kernels and falling back to the
+// original kernel for the cases it does not handle. Registered once, before the wasm backend is used.
+import { conv2DBackpropFilter, conv2DBackpropInput } from "./conv";
+import { tanh, identity, sum, mean } from "./elementwise";
+import { batchMatMul, fusedMatMul } from "./matmul";
+import { avgPoolGrad, maxPoolGrad } from "./pool";
+import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
+
+export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  MaxPoolGrad: maxPoolGrad,
+  AvgPoolGrad: avgPoolGrad,
+  Tanh: tanh,
+  Identity: identity,
+  Sum: sum,
+  Mean: mean,
+};
+
+/** Registers every replacement on the wasm backend (idempotent). */
+export function registerWasmKernels(): void {
+  for (const [name, impl] of Object.entries(WASM_REPLACEMENTS)) replaceWasmKernel(name, impl);
+}
+
+export { replacedWasmKernels, originalKernel };

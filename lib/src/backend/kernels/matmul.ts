@@ -1,0 +1,72 @@
+// Matrix products on wasm.
+//  - Only the untransposed BatchMatMul / _FusedMatMul take XNNPACK's GEMM path; with transposeA/transposeB
+//    wasm 4.22 runs a naive triple loop. Transposing first is exact and much faster. Two ways, the cheaper
+//    one is taken (XNNPACK packs `b` on each new tensor, and big transposes are not free either):
+//      direct:   op(A) · op(B)                 transposes A if tA, B if tB; packs op(B)  (K·N)
+//      swapped: (op(B)ᵀ · op(A)ᵀ)ᵀ             transposes B if !tB, A if !tA, the output; packs op(A)ᵀ (K·M)
+//    e.g. dx = dy · Wᵀ with a big W: swapped transposes dy and the output instead of W.
+//  - tfjs-backend-wasm 4.22 bug: the XNNPACK operator is cached by the id of `b`'s data, and a reshape
+//    shares the data id. The same data used as `b` with another shape (w and reshape(w, ...)) then runs
+//    with the first shape's packed weights: wrong results, no error. Every call goes through weightsFor(),
+//    which copies `b` when its data was already used with another shape.
+import { type KernelArgs, type Ops, type Replacement, type TensorInfo, withOps } from "./util";
+
+function swapLast2(o: Ops, x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array(r).keys()];
+  perm[r - 1] = r - 2;
+  perm[r - 2] = r - 1;
+  return o.transpose(x, perm);
+}
+
+type Kernel = "BatchMatMul" | "_FusedMatMul";
+/** data id → the [K, N] it was first used with as `b` (weak: forgotten with the tensor). */
+const seen: Record<Kernel, WeakMap<object, string>> = { BatchMatMul: new WeakMap(), _FusedMatMul: new WeakMap() };
+
+/** `b` itself, or a copy when its data id was already used by `kernel` with another inner shape. */
+export function weightsFor(o: Ops, kernel: Kernel, b: TensorInfo): TensorInfo {
+  const key = b.shape.slice(-2).join("x");
+  const prev = seen[kernel].get(b.dataId);
+  if (prev === undefined) {
+    seen[kernel].set(b.dataId, key);
+    return b;
+  }
+  if (prev === key) return b;
+  const copy = o.orig("Identity", { x: b });
+  seen[kernel].set(copy.dataId, key);
+  return copy;
+}
+
+function untransposed(kernel: Kernel): Replacement {
+  return ({ inputs, attrs, backend }: KernelArgs, original) => {
+    const at = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const a = inputs.a as TensorInfo;
+    const b = inputs.b as TensorInfo;
+    if (!original) throw new Error(`tsdl: no wasm ${kernel}`);
+    if (a.dtype !== "float32" || b.dtype !== "float32") return original({ inputs, attrs, backend });
+    const tA = !!at.transposeA;
+    const tB = !!at.transposeB;
+    const plain = { ...attrs, transposeA: false, transposeB: false };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const [m, k] = tA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+    const n = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const direct = (tA ? m * k : 0) + (tB ? k * n : 0) + k * n;
+    const swapped = (tB ? 0 : k * n) + (tA ? 0 : m * k) + m * k + m * n;
+    // _FusedMatMul's bias / activation apply to the output as it is: the swapped form is for BatchMatMul
+    const swap = kernel === "BatchMatMul" && (tA || tB) && swapped < direct;
+    return withOps(backend, (o) => {
+      if (swap) {
+        const x = tB ? b : swapLast2(o, b); // op(B)ᵀ  [.., N, K]
+        const w = weightsFor(o, kernel, tA ? a : swapLast2(o, a)); // op(A)ᵀ  [.., K, M]
+        return o.out(swapLast2(o, o.orig(kernel, { a: x, b: w }, plain)));
+      }
+      const a2 = tA ? swapLast2(o, a) : a;
+      const b2 = weightsFor(o, kernel, tB ? swapLast2(o, b) : b);
+      return o.out(o.orig(kernel, { ...inputs, a: a2, b: b2 }, plain));
+    });
+  };
+}
+
+export const batchMatMul = untransposed("BatchMatMul");
+export const fusedMatMul = untransposed("_FusedMatMul");

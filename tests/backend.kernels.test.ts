@@ -1,0 +1,363 @@
+// tsdl's replacement wasm kernels against the tfjs cpu backend: values and gradients.
+import { tf, init, replacedWasmKernels } from "tsdl/backend";
+import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+jest.setTimeout(120000);
+
+const TOL = 1e-4;
+
+/** Deterministic pseudo-random values in [-1, 1) (or small integers, to make ties). */
+function values(n: number, seed: number, ints = false): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    const u = s / 4294967296;
+    out[i] = ints ? Math.floor(u * 4) : 2 * u - 1;
+  }
+  return out;
+}
+
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  expect(got.length).toBe(want.length);
+  let m = 0;
+  let ref = 0;
+  for (let i = 0; i < want.length; i++) {
+    m = Math.max(m, Math.abs(got[i] - want[i]));
+    ref = Math.max(ref, Math.abs(want[i]));
+  }
+  return m / (ref || 1);
+}
+
+/** Runs `f` on wasm then on cpu with the same host inputs; returns the worst relative error over outputs. */
+async function compare(
+  inputs: Array<{ shape: number[]; data: Float32Array }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<number> {
+  const run = async (backend: string): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+      return f(...xs).map((t) => t.dataSync() as Float32Array);
+    });
+  };
+  const got = await run("wasm");
+  const want = await run("cpu");
+  await tf.setBackend("wasm");
+  expect(got.length).toBe(want.length);
+  return Math.max(...got.map((g, i) => relErr(g, want[i])));
+}
+
+/** A fixed, non-uniform cotangent so that every output element matters. */
+function weightedSum(y: tf.Tensor): tf.Scalar {
+  const w = tf.sin(tf.reshape(tf.range(0, y.size), y.shape));
+  return tf.sum(tf.mul(y, w));
+}
+
+const worst: Record<string, number> = {};
+function record(kernel: string, e: number): void {
+  worst[kernel] = Math.max(worst[kernel] ?? 0, e);
+  expect(e).toBeLessThan(TOL);
+}
+
+beforeAll(async () => {
+  await init({ backend: "wasm", quiet: true });
+});
+
+afterAll(() => {
+  // the figures the report quotes
+  console.log("worst relative error per kernel vs cpu:", JSON.stringify(worst));
+});
+
+test("the replacements are registered on wasm", () => {
+  expect(replacedWasmKernels().sort()).toEqual(
+    ["AvgPoolGrad", "BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
+      "Sum", "Mean", "Tanh", "_FusedMatMul"].sort(),
+  );
+  expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
+  expect(tf.getBackend()).toBe("wasm");
+});
+
+describe("Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter)", () => {
+  const channels: Array<[number, number]> = [[1, 6], [3, 16], [6, 3], [16, 1]];
+  const sizes: Array<[number, number]> = [[9, 11], [8, 8], [7, 13]];
+  const cases: Array<{ n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: "same" | "valid" }> = [];
+  let i = 0;
+  for (const k of [3, 5])
+    for (const s of [1, 2])
+      for (const pad of ["same", "valid"] as const)
+        for (const [ci, co] of channels) {
+          const [h, w] = sizes[i % sizes.length];
+          cases.push({ n: i % 2 === 0 ? 1 : 3, h, w, ci, co, k, s, pad });
+          i++;
+        }
+  // odd strides / kernels: stride 3, kernel 2 and 4, stride > kernel
+  cases.push({ n: 2, h: 15, w: 14, ci: 3, co: 4, k: 4, s: 3, pad: "same" });
+  cases.push({ n: 2, h: 10, w: 9, ci: 2, co: 5, k: 2, s: 3, pad: "valid" });
+  cases.push({ n: 1, h: 12, w: 12, ci: 4, co: 4, k: 1, s: 2, pad: "same" });
+
+  test.each(cases)("n$n $h×$w ci$ci co$co k$k s$s $pad", async (c) => {
+    const e = await compare(
+      [
+        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 1 + c.k + c.s) },
+        { shape: [c.k, c.k, c.ci, c.co], data: values(c.k * c.k * c.ci * c.co, 7 + c.ci) },
+      ],
+      (x, w) => {
+        const f = (a: tf.Tensor, b: tf.Tensor) => weightedSum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad));
+        const [gx, gw] = tf.grads(f)([x, w]);
+        return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad), gx, gw];
+      },
+    );
+    record("Conv2D grads", e);
+  });
+
+  test.each([1, 2])("kernel level, explicit padding and NCHW, stride %i", async (s) => {
+    const [n, h, w, ci, co, k] = [2, 9, 8, 3, 5, 3];
+    const pad = [[0, 0], [1, 2], [2, 0], [0, 0]] as tf.backend_util.ExplicitPadding;
+    const padNCHW = [[0, 0], [0, 0], [1, 2], [2, 0]] as tf.backend_util.ExplicitPadding;
+    const run = (x: tf.Tensor4D, f: tf.Tensor4D, nchw: boolean) => {
+      const xin = nchw ? tf.transpose(x, [0, 3, 1, 2]) : x;
+      const y = tf.conv2d(x, f, s, pad);
+      const dy = tf.sin(y);
+      const dyin = nchw ? tf.transpose(dy, [0, 3, 1, 2]) : dy;
+      // explicit paddings follow the data format
+      const attrs = { strides: [s, s], pad: nchw ? padNCHW : pad, dataFormat: nchw ? "NCHW" : "NHWC", dimRoundingMode: undefined };
+      const dx = tf.engine().runKernel("Conv2DBackpropInput", { dy: dyin, filter: f },
+        { ...attrs, inputShape: xin.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: xin, dy: dyin },
+        { ...attrs, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return [dx, dw];
+    };
+    for (const nchw of [false, true]) {
+      const e = await compare(
+        [
+          { shape: [n, h, w, ci], data: values(n * h * w * ci, 3) },
+          { shape: [k, k, ci, co], data: values(k * k * ci * co, 4) },
+        ],
+        // cpu's Conv2D takes NHWC here; the NCHW kernels get transposed copies
+        (x, f) => run(x as tf.Tensor4D, f as tf.Tensor4D, nchw),
+      );
+      record("Conv2D grads", e);
+    }
+  });
+
+  test("conv2dTranspose (Conv2DBackpropInput as a forward op), stride 2", async () => {
+    const e = await compare(
+      [
+        { shape: [2, 5, 6, 4], data: values(240, 11) },
+        { shape: [3, 3, 3, 4], data: values(108, 12) },
+      ],
+      (x, f) => [tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 10, 12, 3], 2, "same")],
+    );
+    record("Conv2D grads", e);
+  });
+});
+
+describe("BatchMatMul / _FusedMatMul with transposes", () => {
+  const shapes: Array<[number[], number[]]> = [
+    [[5, 7], [7, 6]],
+    [[1, 9], [9, 4]],
+    [[3, 5, 7], [3, 7, 6]],
+    [[2, 3, 5, 7], [2, 3, 7, 6]],
+    [[2, 3, 5, 7], [7, 6]], // broadcast batch
+  ];
+  const t = (s: number[], tr: boolean) => (tr ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+  const cases: Array<{ sa: number[]; sb: number[]; tA: boolean; tB: boolean }> = [];
+  for (const [sa, sb] of shapes)
+    for (const tA of [false, true]) for (const tB of [false, true]) cases.push({ sa: t(sa, tA), sb: t(sb, tB), tA, tB });
+
+  test.each(cases)("$sa × $sb tA=$tA tB=$tB: value and gradients", async ({ sa, sb, tA, tB }) => {
+    const e = await compare(
+      [
+        { shape: sa, data: values(sa.reduce((p, q) => p * q), 21) },
+        { shape: sb, data: values(sb.reduce((p, q) => p * q), 22) },
+      ],
+      (a, b) => {
+        const f = (x: tf.Tensor, y: tf.Tensor) => weightedSum(tf.matMul(x, y, tA, tB));
+        // tfjs' own BatchMatMul gradient does not reduce broadcast batch dims (fails on cpu too): value only
+        if (sa.length !== sb.length) return [tf.matMul(a, b, tA, tB)];
+        return [tf.matMul(a, b, tA, tB), ...tf.grads(f)([a, b])];
+      },
+    );
+    record("BatchMatMul", e);
+  });
+
+  test("wasm 4.22 bug worked around: the same data as matMul weights with two shapes", async () => {
+    // tfjs-backend-wasm caches XNNPACK's packed weights by data id, and a reshape shares the data id
+    await tf.setBackend("wasm");
+    const w = tf.tensor2d([1, 10, 100, 1000], [1, 4]);
+    const r1 = tf.matMul(tf.ones([3, 4]), tf.reshape(w, [4, 1]));
+    const r2 = tf.matMul(tf.tensor2d([1, 2, 3], [3, 1]), w);
+    expect(Array.from(r1.dataSync())).toEqual([1111, 1111, 1111]);
+    expect(Array.from(r2.dataSync()).slice(0, 8)).toEqual([1, 10, 100, 1000, 2, 20, 200, 2000]);
+    tf.dispose([w, r1, r2]);
+  });
+
+  test.each([[false, true], [true, false], [true, true]])("fused matMul + bias + relu, tA=%s tB=%s", async (tA, tB) => {
+    const e = await compare(
+      [
+        { shape: tA ? [7, 5] : [5, 7], data: values(35, 31) },
+        { shape: tB ? [6, 7] : [7, 6], data: values(42, 32) },
+        { shape: [6], data: values(6, 33) },
+      ],
+      (a, b, bias) => {
+        const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+          weightedSum(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: tA, transposeB: tB, bias: z, activation: "relu" }));
+        return [tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: tA, transposeB: tB, bias, activation: "relu" }), ...tf.grads(f)([a, b, bias])];
+      },
+    );
+    record("_FusedMatMul", e);
+  });
+});
+
+describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
+  const cases: Array<{ k: number; s: number; pad: "same" | "valid"; n: number; h: number; w: number; c: number }> = [];
+  for (const k of [2, 3])
+    for (const s of [1, 2])
+      for (const pad of ["same", "valid"] as const) cases.push({ k, s, pad, n: 2, h: k === 2 ? 8 : 9, w: 7, c: 3 });
+  cases.push({ k: 2, s: 2, pad: "valid", n: 4, h: 28, w: 28, c: 16 });
+  cases.push({ k: 3, s: 3, pad: "same", n: 1, h: 10, w: 11, c: 2 });
+  cases.push({ k: 2, s: 3, pad: "valid", n: 2, h: 10, w: 11, c: 3 }); // gaps between windows
+  cases.push({ k: 1, s: 2, pad: "same", n: 2, h: 7, w: 6, c: 2 });
+
+  test.each(cases)("max k$k s$s $pad n$n $h×$w c$c (integer inputs: ties)", async (c) => {
+    const sz = c.n * c.h * c.w * c.c;
+    const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(sz, c.k * 10 + c.s, true) }], (x) => {
+      const f = (v: tf.Tensor) => weightedSum(tf.maxPool(v as tf.Tensor4D, c.k, c.s, c.pad));
+      return [tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad), tf.grad(f)(x)];
+    });
+    record("MaxPoolGrad", e);
+  });
+
+  test("max after relu: all-zero windows give their gradient to the first position", async () => {
+    const e = await compare([{ shape: [2, 8, 8, 4], data: values(512, 5) }], (x) => {
+      const f = (v: tf.Tensor) => weightedSum(tf.maxPool(tf.relu(v) as tf.Tensor4D, 2, 2, "valid"));
+      return [tf.grad(f)(x)];
+    });
+    record("MaxPoolGrad", e);
+  });
+
+  test("a hand-checked tie: the whole gradient goes to the first maximum (row-major)", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor4d([1, 3, 3, 0, 3, 2, 0, 3], [1, 2, 4, 1]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid")))(x);
+    expect(Array.from(g.dataSync())).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
+    tf.dispose([x, g]);
+  });
+
+  test.each(cases)("avg k$k s$s $pad n$n $h×$w c$c", async (c) => {
+    const sz = c.n * c.h * c.w * c.c;
+    const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(sz, 40 + c.k) }], (x) => {
+      const f = (v: tf.Tensor) => weightedSum(tf.avgPool(v as tf.Tensor4D, c.k, c.s, c.pad));
+      return [tf.avgPool(x as tf.Tensor4D, c.k, c.s, c.pad), tf.grad(f)(x)];
+    });
+    record("AvgPoolGrad", e);
+  });
+});
+
+describe("element-wise and reductions", () => {
+  test("Tanh: values (incl. saturation) and gradient", async () => {
+    const data = values(1000, 9).map((v, i) => (i % 10 === 0 ? v * 40 : v * 4));
+    data[1] = 0;
+    const e = await compare([{ shape: [10, 100], data }], (x) => [tf.tanh(x), tf.grad((v: tf.Tensor) => weightedSum(tf.tanh(v)))(x)]);
+    // relative to max |value| (1 for tanh): an absolute error bound near saturation
+    record("Tanh", e);
+  });
+
+  test("Identity shares the data and survives disposing its source", async () => {
+    await tf.setBackend("wasm");
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    const c = tf.engine().runKernel("Identity", { x: a }) as tf.Tensor;
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3]);
+    c.dispose();
+    const e = await compare([{ shape: [4, 5], data: values(20, 2) }], (x) => [tf.clone(x), tf.grad((v: tf.Tensor) => weightedSum(tf.clone(tf.mul(v, v))))(x)]);
+    record("Identity", e);
+  });
+
+  test.each([
+    { shape: [128, 10], axis: [0], keepDims: false },
+    { shape: [70, 3, 4], axis: [0, 1], keepDims: true },
+    { shape: [70, 3, 4], axis: [1], keepDims: false }, // not leading: original kernel
+    { shape: [10, 5], axis: [0], keepDims: false }, // few rows: original kernel
+    { shape: [32, 12, 12, 64], axis: [0, 1, 2], keepDims: false }, // a conv bias gradient
+  ])("Sum and Mean $shape axis $axis keepDims $keepDims, and their gradients", async ({ shape, axis, keepDims }) => {
+    const e = await compare([{ shape, data: values(shape.reduce((p, q) => p * q), 17) }], (x) => [
+      tf.sum(x, axis, keepDims),
+      tf.mean(x, axis, keepDims),
+      tf.grad((v: tf.Tensor) => weightedSum(tf.mean(v, axis, keepDims)))(x),
+    ]);
+    record("Sum/Mean", e);
+  });
+
+  test("batch-norm statistics (tf.moments over N, H, W)", async () => {
+    const e = await compare([{ shape: [32, 10, 10, 8], data: values(25600, 18) }], (x) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return [mean, variance];
+    });
+    record("Sum/Mean", e);
+  });
+});
+
+describe("transposes as the composed kernels do them", () => {
+  test("canonicalPermutation drops size-1 axes and merges axes that stay adjacent", () => {
+    expect(canonicalPermutation([64, 26, 26, 32], [3, 1, 2, 0])).toEqual([[64, 676, 32], [2, 1, 0]]);
+    expect(canonicalPermutation([2, 3, 4, 5, 6, 7], [2, 3, 0, 4, 1, 5])).toEqual([[2, 3, 20, 6, 7], [2, 0, 3, 1, 4]]);
+    expect(canonicalPermutation([5, 1, 3], [2, 1, 0])).toEqual([[5, 3], [1, 0]]);
+    expect(canonicalPermutation([4, 5, 6], [0, 1, 2])).toEqual([[120], [0]]);
+  });
+
+  test.each([
+    { shape: [4096, 64], perm: [1, 0] }, // 4 KiB output stride: padded against cache aliasing
+    { shape: [2, 9216, 32], perm: [0, 2, 1] },
+    { shape: [1024, 3, 64], perm: [2, 1, 0] },
+    { shape: [8, 1024, 32], perm: [1, 0, 2] },
+    { shape: [64, 9, 9, 8], perm: [3, 1, 2, 0] },
+    { shape: [9, 1], perm: [1, 0] }, // a free reshape
+  ])("Ops.transpose $shape $perm equals wasm's Transpose", async ({ shape, perm }) => {
+    await tf.setBackend("wasm");
+    const backend = tf.backend() as unknown as BackendWasm;
+    const x = tf.tensor(values(shape.reduce((p, q) => p * q), 3), shape);
+    const want = tf.transpose(x, perm);
+    const o = new Ops(backend);
+    const got = o.out(o.transpose(x, perm));
+    o.dispose();
+    expect(got.shape).toEqual(want.shape);
+    const g = backend.readSync(got.dataId) as Float32Array;
+    const w = want.dataSync();
+    let mismatches = g.length === w.length ? 0 : -1;
+    for (let i = 0; i < w.length; i++) if (g[i] !== w[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    backend.disposeData(got.dataId);
+    tf.dispose([x, want]);
+  });
+});
+
+test("no wasm buffer leaks inside the composed kernels", async () => {
+  await tf.setBackend("wasm");
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const x = tf.tensor4d(values(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]);
+  const w = tf.tensor4d(values(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
+  const step = () =>
+    tf.tidy(() => {
+      const f = (a: tf.Tensor, b: tf.Tensor) => {
+        const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same");
+        const p = tf.add(tf.maxPool(y, 3, 2, "same"), tf.avgPool(y, 2, 2, "same"));
+        return weightedSum(tf.tanh(tf.matMul(tf.reshape(p, [2, -1]), tf.reshape(p, [2, -1]), false, true)));
+      };
+      return tf.grads(f)([x, w]);
+    });
+  tf.dispose(step());
+  const before = [tf.memory().numTensors, backend.numDataIds()];
+  for (let i = 0; i < 3; i++) tf.dispose(step());
+  expect([tf.memory().numTensors, backend.numDataIds()]).toEqual(before);
+  tf.dispose([x, w]);
+});

@@ -1,0 +1,147 @@
+// wasm threads under Node: version pin, patch markers, thread count, flat memory, clean exit.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { tf, init } from "tsdl/backend";
+import {
+  WASM_VERSION, checkWasmVersion, patchWorkerScript, unrefPthreadWorkers, wasmThreadsCacheDir, writeFileAtomic,
+} from "tsdl/backend/threads";
+
+jest.setTimeout(60000);
+
+const ROOT = path.resolve(__dirname, "..");
+
+test("the shim is pinned to tfjs-backend-wasm 4.22.0 and says so loudly otherwise", () => {
+  expect(WASM_VERSION).toBe("4.22.0");
+  expect(() => checkWasmVersion()).not.toThrow();
+  expect(() => checkWasmVersion("4.23.0")).toThrow(/4\.22\.0 internals, but 4\.23\.0 is installed.*TSDL_THREADS=1/);
+});
+
+test("patch markers: the worker patch fails loudly when its text is gone", () => {
+  const worker =
+    'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
+  expect(patchWorkerScript(worker, "/x/main.js")).toContain('importScripts("/x/main.js")');
+  expect(() => patchWorkerScript("importScripts(somethingElse)", "/x")).toThrow(/layout changed.*TSDL_THREADS=1/);
+  expect(() => unrefPthreadWorkers(undefined)).toThrow(/no Emscripten PThread.*keep Node alive/);
+});
+
+test("writeFileAtomic writes through a temporary name and leaves none behind", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsdl-atomic-"));
+  const f = path.join(dir, "a.js");
+  writeFileAtomic(f, "one");
+  writeFileAtomic(f, "one");
+  writeFileAtomic(f, "two");
+  expect(fs.readFileSync(f, "utf8")).toBe("two");
+  expect(fs.readdirSync(dir)).toEqual(["a.js"]);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test("init() defaults to wasm with one thread per core (2 on the course machine), SIMD", async () => {
+  delete process.env.TSDL_BACKEND;
+  delete process.env.TSDL_THREADS;
+  const info = await init({ quiet: true });
+  // node-gpu / node come first when installed; this checkout has neither
+  expect(info.name).toBe("wasm");
+  expect(info.threads).toBe(Math.min(os.cpus().length, 8));
+  expect(info.simd).toBe(true);
+  console.log(`wasm threads: ${info.threads} on ${os.cpus().length} cores`);
+  expect(await init({ threads: info.threads })).toBe(info);
+  await expect(init({ threads: info.threads + 1 })).rejects.toThrow(/already runs \d thread.*restart/);
+  const files = fs.readdirSync(wasmThreadsCacheDir());
+  expect(files).toEqual(expect.arrayContaining(["tfjs-backend-wasm-threaded-simd.main.js", "tfjs-backend-wasm-threaded-simd.worker.js"]));
+  expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+});
+
+test("tf.memory().numTensors and the wasm buffers stay flat over training steps", async () => {
+  await init({ quiet: true });
+  const v = (shape: number[]) => tf.variable(tf.randomNormal(shape, 0, 0.1));
+  const p = { c1: v([3, 3, 1, 8]), b1: v([8]), c2: v([3, 3, 8, 16]), d: v([16 * 2 * 2, 10]), bd: v([10]) };
+  const opt = tf.train.sgd(0.05);
+  const x = tf.randomNormal([16, 14, 14, 1]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], "int32"), 10);
+  const loss = () =>
+    tf.tidy(() => {
+      let h = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, p.c1 as tf.Tensor4D, 1, "same"), p.b1)) as tf.Tensor4D;
+      h = tf.maxPool(h, 2, 2, "valid");
+      h = tf.tanh(tf.conv2d(h, p.c2 as tf.Tensor4D, 2, "same"));
+      h = tf.avgPool(h, 2, 2, "same");
+      const logits = tf.add(tf.matMul(tf.reshape(h, [16, -1]), p.d), p.bd);
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    });
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const counts: Array<[number, number]> = [];
+  const losses: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const { value, grads } = tf.variableGrads(loss);
+    opt.applyGradients(grads);
+    losses.push(value.dataSync()[0]);
+    tf.dispose([value, ...Object.values(grads)]);
+    counts.push([tf.memory().numTensors, backend.numDataIds()]);
+  }
+  expect(new Set(counts.slice(1).map((c) => c.join())).size).toBe(1);
+  expect(losses[7]).toBeLessThan(losses[0]);
+  opt.dispose();
+  tf.dispose([x, y, ...Object.values(p)]);
+});
+
+test("a script that trains on wasm with 2 threads exits by itself (no process.exit)", async () => {
+  const script = `
+const fs = require("fs"), ts = require("typescript");
+require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
+  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
+}).outputText, file);
+const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+(async () => {
+  const info = await init({ backend: "wasm", threads: 2 });
+  const w = tf.variable(tf.randomNormal([3, 3, 1, 4], 0, 0.1)), d = tf.variable(tf.randomNormal([4 * 7 * 7, 10], 0, 0.1));
+  const x = tf.randomNormal([8, 14, 14, 1]), y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], "int32"), 10);
+  const opt = tf.train.sgd(0.1);
+  for (let i = 0; i < 3; i++) {
+    opt.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.reshape(
+      tf.maxPool(tf.relu(tf.conv2d(x, w, 1, "same")), 2, 2, "valid"), [8, -1]), d)));
+  }
+  console.log("DONE " + Date.now() + " " + JSON.stringify(info));
+})().catch((e) => { console.error(e); process.exitCode = 1; });
+`;
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "", TSDL_THREADS: "" } });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 40000);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  clearTimeout(killer);
+  const exitedAt = Date.now();
+  const m = /DONE (\d+) (.*)/.exec(out);
+  expect({ code, err: code === 0 ? "" : err, done: !!m }).toEqual({ code: 0, err: "", done: true });
+  const info = JSON.parse((m as RegExpExecArray)[2]);
+  expect(info).toMatchObject({ name: "wasm", threads: 2, simd: true });
+  expect(out).toMatch(/tsdl: backend wasm \(threads: 2, SIMD\) — TSDL_BACKEND to change/);
+  const lingered = exitedAt - Number((m as RegExpExecArray)[1]);
+  console.log(`child: ${exitedAt - t0} ms in all, exited ${lingered} ms after its last line`);
+  expect(lingered).toBeLessThan(10000);
+});
+
+test("TSDL_THREADS=1 runs the plain SIMD build on one thread (the documented fallback)", async () => {
+  const script = `
+const fs = require("fs"), ts = require("typescript");
+require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
+  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
+}).outputText, file);
+const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+init({ quiet: true }).then((info) => console.log("INFO " + JSON.stringify(info) + " " + tf.sum(tf.ones([100, 3]), 0).dataSync().join()));
+`;
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "wasm", TSDL_THREADS: "1" } });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30000);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  clearTimeout(killer);
+  expect(code).toBe(0);
+  const m = /INFO (\{.*\}) (.*)/.exec(out);
+  expect(m).not.toBeNull();
+  expect(JSON.parse((m as RegExpExecArray)[1])).toEqual({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true });
+  expect((m as RegExpExecArray)[2]).toBe("100,100,100");
+});
