@@ -214,7 +214,7 @@ function runOne(python, nbPath, { profile, timeoutS, outDir }) {
   });
 }
 
-async function runNotebooks({ notebooks = listNotebooks(), profile = "fast", timeoutS, outDir = OUT_DIR } = {}) {
+async function runNotebooks({ notebooks = listNotebooks(), profile = "fast", timeoutS, outDir = OUT_DIR, log = console.log } = {}) {
   const jupyter = findJupyter(["nbclient", "nbformat", "jupyter_client"]);
   if (!jupyter) throw new SetupError("no Python with nbclient found: run `npm test` (it installs Jupyter) or apt-get install python3-nbclient");
   const limit = timeoutS || Number(process.env.TSDL_NOTEBOOK_TIMEOUT) || (profile === "fast" ? 600 : 6 * 3600);
@@ -223,12 +223,12 @@ async function runNotebooks({ notebooks = listNotebooks(), profile = "fast", tim
     const problems = checkNoOutputs(nb);
     if (problems.length) {
       const r = { ok: false, nb, report: `✗ ${path.relative(ROOT, nb)}: committed with outputs (${problems.slice(0, 3).join("; ")}): clear them (Jupyter: Edit › Clear All Outputs) before committing` };
-      console.log(r.report);
+      log(r.report);
       results.push(r);
       continue;
     }
     const r = await runOne(jupyter.python, nb, { profile, timeoutS: limit, outDir });
-    console.log(r.report);
+    log(r.report);
     results.push({ ...r, nb });
   }
   return results;

@@ -6,7 +6,7 @@ import * as path from "path";
 
 interface RunResult { ok: boolean; report: string; figures: Record<string, unknown>; result: { status: string; cell?: number } }
 interface Runner {
-  runNotebooks(o: { notebooks: string[]; profile?: string; timeoutS?: number; outDir?: string }): Promise<RunResult[]>;
+  runNotebooks(o: { notebooks: string[]; profile?: string; timeoutS?: number; outDir?: string; log?: (line: string) => void }): Promise<RunResult[]>;
   checkNoOutputs(p: string): string[];
 }
 interface Students {
@@ -27,6 +27,7 @@ const kernelReady = fs.existsSync(path.join(__dirname, "..", ".jupyter", "share"
 const withKernel = kernelReady ? describe : describe.skip;
 if (!kernelReady) console.warn("runner tests skipped: run `npm test` (it registers the tslab kernel) first");
 
+const quiet = (): void => undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tsdl-runner-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -71,7 +72,7 @@ withKernel("notebook runner (tslab kernel)", () => {
       { code: 'const a: number = 20;\nconsole.log("a =", a);' },
       { code: 'import { report } from "tsdl";\nreport({ score: a / 40 });' },
     ], { checks: { fast: { score: { min: 0.4 } } } }));
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir });
     expect(r.report).toMatch(/✓/);
     expect(r.ok).toBe(true);
     expect(r.figures.score).toBeCloseTo(0.5);
@@ -81,7 +82,7 @@ withKernel("notebook runner (tslab kernel)", () => {
 
   test("a figure below its threshold fails the notebook", async () => {
     const nb = write("11-low.ipynb", notebook([{ code: 'import { report } from "tsdl";\nreport({ score: 0.1 });' }], { checks: { fast: { score: { min: 0.4 }, missing: { min: 0 } } } }));
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir });
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/score = 0.1 < 0.4/);
     expect(r.report).toMatch(/"missing" was not reported/);
@@ -89,7 +90,7 @@ withKernel("notebook runner (tslab kernel)", () => {
 
   test("a throwing cell is reported with its number, first lines and the kernel's message", async () => {
     const nb = write("12-throw.ipynb", notebook([{ code: "const x = 1;" }, { code: 'if (x > 0) {\n  throw new Error("boom in cell two");\n}' }, { code: "console.log('never');" }]));
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir });
     expect(r.ok).toBe(false);
     expect(r.result.cell).toBe(1);
     expect(r.report).toMatch(/cell 1 error — Error: boom in cell two/);
@@ -98,14 +99,14 @@ withKernel("notebook runner (tslab kernel)", () => {
 
   test("a type error is reported with the compiler's message", async () => {
     const nb = write("13-type.ipynb", notebook([{ code: 'const n: number = "text";' }]));
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir });
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/Type 'string' is not assignable to type 'number'/);
   });
 
   test("a kernel that dies is reported as such", async () => {
     const nb = write("14-dies.ipynb", notebook([{ code: "process.exit(3);" }]));
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir });
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/dead-kernel|died/);
   });
@@ -114,7 +115,7 @@ withKernel("notebook runner (tslab kernel)", () => {
     const nb = write("15-slow.ipynb", notebook([{ code: "await new Promise((r) => setTimeout(r, 120000));" }]));
     const before = kernelsRunning();
     const t0 = Date.now();
-    const [r] = await runner.runNotebooks({ notebooks: [nb], outDir, timeoutS: 8 });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir, timeoutS: 8 });
     expect(Date.now() - t0).toBeLessThan(30000);
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/timeout — notebook exceeded 8 s/);
@@ -128,7 +129,7 @@ withKernel("notebook runner (tslab kernel)", () => {
     nb.cells[0].outputs = [{ output_type: "stream", name: "stdout", text: "2" }];
     const p = write("16-outputs.ipynb", nb);
     expect(runner.checkNoOutputs(p)).toEqual(["cell 0 has 1 output(s)"]);
-    const [r] = await runner.runNotebooks({ notebooks: [p], outDir });
+    const [r] = await runner.runNotebooks({ log: quiet, notebooks: [p], outDir });
     expect(r.ok).toBe(false);
     expect(r.report).toMatch(/committed with outputs/);
   });
