@@ -77,10 +77,10 @@ function pythonHas(python, modules) {
   return run(python, ["-c", code], { timeoutMs: 60000 }).status === 0;
 }
 
-/** Pythons to try: $TSDL_PYTHON, the python3 on PATH, Debian's /usr/bin/python3. */
+/** Pythons to try: $TSDL_PYTHON alone when set, else the python3 on PATH, then Debian's /usr/bin/python3. */
 function pythonCandidates() {
-  const c = [process.env.TSDL_PYTHON, "python3", "/usr/bin/python3"].filter(Boolean);
-  return [...new Set(c)];
+  if (process.env.TSDL_PYTHON) return [process.env.TSDL_PYTHON];
+  return ["python3", "/usr/bin/python3"];
 }
 
 /** A Python with Jupyter: prefers one with JupyterLab. `need` lists the modules required. */
@@ -123,6 +123,12 @@ function aptInstall(pkgs, why) {
 function ensureJupyter() {
   let found = findJupyter();
   if (found) return found;
+  if (process.env.TSDL_PYTHON) {
+    throw new SetupError(
+      `TSDL_PYTHON=${process.env.TSDL_PYTHON} has no Jupyter (modules notebook, nbclient, nbconvert, jupyter_client): ` +
+        `install them in it (${process.env.TSDL_PYTHON} -m pip install jupyterlab nbclient), or unset TSDL_PYTHON.`,
+    );
+  }
   if (aptInstall(APT_JUPYTER, "Jupyter")) found = findJupyter();
   if (found) return found;
   throw new SetupError(

@@ -16,6 +16,8 @@ guard(async () => {
   const args = ["-m", app, "--ip=127.0.0.1", `--notebook-dir=${path.join(ROOT, "notebooks")}`];
   if (process.env.TSDL_NO_BROWSER || process.env.CI) args.push("--no-browser");
   if (process.env.TSDL_PORT) args.push(`--port=${process.env.TSDL_PORT}`);
+  // Jupyter refuses to run as root without this (containers, CI machines often are root).
+  if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
   log(`opening the course with ${jupyter.lab ? "JupyterLab" : "the classic Jupyter notebook"} (${jupyter.python}); the URL below carries the access token.`);
   if (!jupyter.lab) log("JupyterLab is not installed: `pip install jupyterlab` to get it (npm start then prefers it).");
 
