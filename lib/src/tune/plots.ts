@@ -5,6 +5,9 @@ import type { Distribution, ParamValue } from "./distributions";
 import type { Study } from "./study";
 import type { FrozenTrial } from "./types";
 
+// Light → dark (Optuna's Blues). plotly.js's named "Blues" runs dark → light, the opposite.
+const BLUES: [number, string][] = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]];
+
 export interface TunePlotOptions extends PlotOptions {
   /** Axis label of the objective (Optuna's `target_name`), default "Objective Value". */
   targetName?: string;
@@ -72,7 +75,7 @@ export function plotContour(study: Study, params: [string, string], opts: TunePl
       y: ys,
       z,
       connectgaps: true,
-      colorscale: "Blues",
+      colorscale: BLUES, // Optuna's contour: the better the objective, the darker
       reversescale: study.direction === "minimize",
       contours: { coloring: "heatmap" },
       colorbar: { title: { text: target } },
@@ -113,7 +116,7 @@ export function plotSlice(study: Study, opts: TunePlotOptions = {}): FigureSpec 
       y: trials.map((t) => t.value),
       xaxis: `x${ax}`,
       yaxis: "y",
-      marker: { color: trials.map((t) => t.number), colorscale: "Blues", showscale: i === names.length - 1, colorbar: { title: { text: "Trial" } }, line: { color: "grey", width: 0.5 } },
+      marker: { color: trials.map((t) => t.number), colorscale: BLUES, showscale: i === names.length - 1, colorbar: { title: { text: "Trial" } }, line: { color: "grey", width: 0.5 } },
     });
     layout[`xaxis${ax}`] = { ...axisFor(distOf(trials, name), name), domain: [i * (w + gap), i * (w + gap) + w], anchor: "y" };
   });
@@ -147,7 +150,7 @@ export function plotParallelCoordinate(study: Study, opts: TunePlotOptions = {})
     {
       type: "parcoords",
       dimensions: dims,
-      line: { color: values, colorscale: "Blues", reversescale: study.direction === "minimize", showscale: true, colorbar: { title: { text: target } } },
+      line: { color: values, colorscale: BLUES, reversescale: study.direction === "minimize", showscale: true, colorbar: { title: { text: target } } },
     },
   ];
   return finish({ data, layout: baseLayout({ title: "Parallel Coordinate Plot", ...opts }) }, opts);
