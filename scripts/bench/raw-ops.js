@@ -1,0 +1,180 @@
+// `npm run bench -- --mode raw-ops` (the first bench, kept as an option of scripts/bench.js; also runs
+// alone: node scripts/bench/raw-ops.js): one training step (forward + backward + SGD update, raw ops with tf.variableGrads) of
+// the four reference nets, median of N steps after warm-up, on the backend init() picks (TSDL_BACKEND,
+// TSDL_THREADS apply). Needs the built lib (npm run build).
+//   node scripts/bench/raw-ops.js [--net lenet,mnist,cifar,mlp] [--steps 10] [--warmup 3] [--threads N]
+//                         [--backend wasm] [--fused] [--profile] [--shapes] [--top 8] [--json] [--lib path/to/index.js]
+// Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
+"use strict";
+const path = require("path");
+const { performance } = require("perf_hooks");
+
+const args = process.argv.slice(2);
+const opt = (n, d) => {
+  const i = args.indexOf("--" + n);
+  return i < 0 ? d : args[i + 1];
+};
+const flag = (n) => args.includes("--" + n);
+
+const NETS = {
+  lenet: { batch: 256, inShape: [28, 28, 1], probeMs: 60, what: "LeNet-5 (tanh, avg-pool)" },
+  mnist: { batch: 64, inShape: [28, 28, 1], probeMs: 193, what: "PyTorch MNIST example (dropout)" },
+  cifar: { batch: 128, inShape: [32, 32, 3], probeMs: 86, what: "CIFAR course net 16/32" },
+  mlp: { batch: 300, inShape: [784], probeMs: 13, what: "MLP 3×100" },
+};
+
+function build(tf, net, fused) {
+  const P = {};
+  const glorot = (shape, fanIn, fanOut) => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / (fanIn + fanOut))));
+  const conv = (n, k, ci, co) => {
+    P[n + "w"] = glorot([k, k, ci, co], k * k * ci, k * k * co);
+    P[n + "b"] = tf.variable(tf.zeros([co]));
+  };
+  const dense = (n, i, o) => {
+    P[n + "w"] = glorot([i, o], i, o);
+    P[n + "b"] = tf.variable(tf.zeros([o]));
+  };
+  // --fused: bias folded in tf.fused.conv2d / tf.fused.matMul, as tsdl's nn layers run them
+  const C = (x, n, pad) => fused
+    ? tf.fused.conv2d({ x, filter: P[n + "w"], strides: 1, pad, bias: P[n + "b"] })
+    : tf.add(tf.conv2d(x, P[n + "w"], 1, pad), P[n + "b"]);
+  const D = (x, n) => fused
+    ? tf.fused.matMul({ a: x, b: P[n + "w"], bias: P[n + "b"] })
+    : tf.add(tf.matMul(x, P[n + "w"]), P[n + "b"]);
+  let forward;
+  if (net === "lenet") {
+    conv("c1", 5, 1, 6); conv("c2", 5, 6, 16); dense("d1", 400, 120); dense("d2", 120, 84); dense("d3", 84, 10);
+    forward = (x) => {
+      let h = tf.avgPool(tf.tanh(C(x, "c1", "same")), 2, 2, "valid");
+      h = tf.avgPool(tf.tanh(C(h, "c2", "valid")), 2, 2, "valid");
+      h = tf.reshape(h, [h.shape[0], 400]);
+      h = tf.tanh(D(h, "d1"));
+      h = tf.tanh(D(h, "d2"));
+      return D(h, "d3");
+    };
+  } else if (net === "mnist") {
+    conv("c1", 3, 1, 32); conv("c2", 3, 32, 64); dense("d1", 9216, 128); dense("d2", 128, 10);
+    forward = (x) => {
+      let h = tf.relu(C(x, "c1", "valid"));
+      h = tf.relu(C(h, "c2", "valid"));
+      h = tf.dropout(tf.maxPool(h, 2, 2, "valid"), 0.25);
+      h = tf.reshape(h, [h.shape[0], 9216]);
+      h = tf.dropout(tf.relu(D(h, "d1")), 0.5);
+      return D(h, "d2");
+    };
+  } else if (net === "cifar") {
+    conv("c1", 5, 3, 16); conv("c2", 5, 16, 32); dense("d1", 800, 120); dense("d2", 120, 84); dense("d3", 84, 10);
+    forward = (x) => {
+      let h = tf.maxPool(tf.relu(C(x, "c1", "valid")), 2, 2, "valid");
+      h = tf.maxPool(tf.relu(C(h, "c2", "valid")), 2, 2, "valid");
+      h = tf.reshape(h, [h.shape[0], 800]);
+      h = tf.relu(D(h, "d1"));
+      h = tf.relu(D(h, "d2"));
+      return D(h, "d3");
+    };
+  } else if (net === "mlp") {
+    dense("d1", 784, 100); dense("d2", 100, 100); dense("d3", 100, 100); dense("d4", 100, 10);
+    forward = (x) => D(tf.relu(D(tf.relu(D(tf.relu(D(x, "d1")), "d2")), "d3")), "d4");
+  } else throw new Error(`unknown net ${net}: use ${Object.keys(NETS).join(", ")}`);
+  return { params: P, forward };
+}
+
+function hostBatches(net, k = 3) {
+  const { batch, inShape } = NETS[net];
+  const size = inShape.reduce((a, b) => a * b, 1);
+  const out = [];
+  for (let i = 0; i < k; i++) {
+    const x = new Float32Array(batch * size).map(() => Math.random());
+    const y = new Float32Array(batch * 10);
+    for (let b = 0; b < batch; b++) y[b * 10 + ((Math.random() * 10) | 0)] = 1;
+    out.push({ x, y });
+  }
+  return out;
+}
+
+async function main() {
+  let lib;
+  try {
+    lib = require(path.resolve(opt("lib", path.join(__dirname, "..", "..", "lib", "dist", "index.js"))));
+  } catch (e) {
+    throw new Error(`the built lib is missing or broken (${e.message}): run npm run build first`);
+  }
+  const { tf, init, kernelProfiler } = lib;
+  const threads = opt("threads", undefined);
+  const info = await init({ backend: opt("backend", undefined), threads: threads === undefined ? undefined : Number(threads) });
+  const steps = Number(opt("steps", 10));
+  const warmup = Number(opt("warmup", 3));
+  const nets = opt("net", Object.keys(NETS).join(",")).split(",");
+  const prof = flag("profile") || flag("shapes") ? kernelProfiler() : null;
+  if (prof) prof.withShapes = flag("shapes");
+  const results = [];
+  for (const net of nets) {
+    const { batch, inShape } = NETS[net];
+    const model = build(tf, net, flag("fused"));
+    const sgd = tf.train.sgd(0.01);
+    const host = hostBatches(net);
+    const times = [];
+    const cpu = [];
+    let loss0 = 0;
+    let lossN = 0;
+    const tensors = [];
+    prof && prof.reset();
+    for (let i = 0; i < warmup + steps; i++) {
+      if (prof && i === warmup) prof.start();
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const hb = host[i % host.length];
+      const x = tf.tensor(hb.x, [batch, ...inShape]);
+      const y = tf.tensor2d(hb.y, [batch, 10]);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)));
+      sgd.applyGradients(grads);
+      const lv = (await value.data())[0];
+      tf.dispose([x, y, value, ...Object.values(grads)]);
+      const dt = performance.now() - t0;
+      const dc = process.cpuUsage(c0);
+      if (i === 0) loss0 = lv;
+      lossN = lv;
+      if (i >= warmup) {
+        times.push(dt);
+        cpu.push((dc.user + dc.system) / 1000);
+        tensors.push(tf.memory().numTensors);
+      }
+    }
+    prof && prof.stop();
+    const s = [...times].sort((a, b) => a - b);
+    const med = s[Math.floor(s.length / 2)];
+    const cs = [...cpu].sort((a, b) => a - b);
+    const r = {
+      net, batch, backend: info.name, threads: info.threads, medMs: +med.toFixed(1), minMs: +s[0].toFixed(1),
+      // CPU time of the whole process (all threads) per step: steadier than wall time on a shared machine
+      cpuMs: +cs[Math.floor(cs.length / 2)].toFixed(1),
+      probeMs: NETS[net].probeMs, steps, loss: [+loss0.toFixed(3), +lossN.toFixed(3)],
+      tensorsFlat: tensors[0] === tensors[tensors.length - 1],
+    };
+    if (prof) {
+      const rows = prof.report(steps);
+      r.kernelMs = +prof.totalMs(steps).toFixed(1);
+      r.top = rows.slice(0, Number(opt("top", 8))).map((k) => ({
+        kernel: (k.inner ? "  (inner) " : "") + k.kernel, ms: +k.ms.toFixed(2), pct: +k.pct.toFixed(1), calls: k.calls,
+      }));
+    }
+    results.push(r);
+    if (flag("json")) console.log("RESULT " + JSON.stringify(r));
+    else {
+      console.log(`${net.padEnd(6)} ${NETS[net].what}, batch ${batch}: median ${r.medMs} ms/step (min ${r.minMs}, ` +
+        `CPU ${r.cpuMs} ms; probe ${r.probeMs}), loss ${r.loss[0]} → ${r.loss[1]}, tensors flat: ${r.tensorsFlat}`);
+      if (r.top) {
+        console.log(`  kernel time ${r.kernelMs} ms/step; top kernels:`);
+        console.table(r.top);
+      }
+    }
+    sgd.dispose();
+    tf.dispose(Object.values(model.params));
+  }
+  return results;
+}
+
+main().catch((e) => {
+  console.error("bench:", e && e.message ? e.message : e);
+  process.exitCode = 1;
+});
