@@ -11,3 +11,4 @@ export * from "./optim";
 export * from "./train";
 export * from "./log";
 export * from "./tune";
+export * from "./explore";
