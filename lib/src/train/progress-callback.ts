@@ -12,6 +12,9 @@ export class ProgressCallback implements Callback {
   private lastUpdate = 0;
   private lines: string[] = [];
 
+  /** `extra`: more figures for the epoch line (the Trainer's metrics logged with progBar). */
+  constructor(private readonly extra?: () => Record<string, number>) {}
+
   onTrainBegin(): void {
     this.out = createProgressOutput();
     this.lines = [];
@@ -34,9 +37,11 @@ export class ProgressCallback implements Callback {
   }
 
   onEpochEnd(ctx: TrainContext, logs: EpochLogs): void {
-    let line = `epoch ${logs.epoch}/${ctx.epochs} · loss ${logs.trainLoss.toFixed(4)} · acc ${pct(logs.trainAcc)}`;
+    let line = `epoch ${logs.epoch}/${ctx.epochs} · loss ${logs.trainLoss.toFixed(4)}`;
+    if (!Number.isNaN(logs.trainAcc)) line += ` · acc ${pct(logs.trainAcc)}`; // NaN: a Trainer step reports no accuracy
     if (logs.valLoss !== undefined && logs.valAcc !== undefined)
       line += ` · val loss ${logs.valLoss.toFixed(4)} · val acc ${pct(logs.valAcc)}`;
+    for (const [k, v] of Object.entries(this.extra?.() ?? {})) line += ` · ${k} ${v.toFixed(4)}`;
     line += ` · ${Math.round(logs.samplesPerSecond)} samples/s · ${logs.seconds.toFixed(1)} s`;
     this.lines.push(line);
     this.show(line);

@@ -1,0 +1,206 @@
+// runLoop: THE epoch/batch loop, shared by `fit` (model + lossFn + optimizer) and `Trainer.fit`
+// (LightningModule). Each adapter supplies the step (forward + loss) and the end-of-epoch work (validation);
+// the loop owns the gradient step, the asynchronous loss reads and the hooks.
+//
+// Step cost: one tf.variableGrads call (forward + backward) and one optimizer update per batch; nothing
+// is read back from the device per step. The batch losses and the running count of correct predictions
+// stay on the device and are read together, asynchronously, every `logEvery` steps and at the end of
+// each epoch (one sync per window instead of one per step: on GPU backends a per-step read stalls the
+// pipeline). NaN detection therefore happens at those reads, but it names the exact step (every loss of
+// the window is read), at the cost of up to `logEvery − 1` extra steps already done.
+import * as tf from "@tensorflow/tfjs-core";
+import type { Optimizer } from "../optim";
+import type { BatchLogs, Callback, EpochLogs, TrainContext } from "./callbacks";
+import type { Batch, BatchSource } from "./types";
+
+/** What a step's loss closure returns: the loss to minimise, optionally the data loss and correct count. */
+export interface StepOutput {
+  /** Differentiated and minimised (may include penalties). */
+  objective: tf.Scalar;
+  /** Reported loss (default: the objective). */
+  loss?: tf.Scalar;
+  /** Number of correct predictions in the batch (int32), for the running accuracy. */
+  correct?: tf.Scalar;
+}
+
+export interface LoopOptions {
+  /** Prefix of error messages ("fit", "Trainer.fit"). */
+  name: string;
+  ctx: TrainContext;
+  trainLoader: BatchSource;
+  /** Forward + loss for one batch; runs inside tf.variableGrads. `batchIdx` is 0-based. */
+  step: (batch: Batch, batchIdx: number) => StepOutput;
+  /** Called after the epoch's batches and before the onEpochEnd hooks: validation fills `logs`. */
+  endEpoch?: (logs: EpochLogs) => Promise<void>;
+  callbacks: Callback[];
+  /** Read the losses back every `logEvery` steps (default 20). */
+  logEvery?: number;
+  /** Clip each gradient element to [−v, v] before the update (Lightning's gradient_clip_val). */
+  gradientClipVal?: number;
+  /** Batches per epoch at most (default: all). */
+  limitBatches?: number;
+  /** First epoch to run, 1-based (resuming). Default 1. */
+  startEpoch?: number;
+  /** Checks the batch before the step (fit checks shapes). */
+  checkBatch?: (batch: Batch) => void;
+}
+
+export async function runHooks<K extends keyof Callback>(
+  callbacks: Callback[],
+  hook: K,
+  ...args: Parameters<NonNullable<Callback[K]>>
+): Promise<void> {
+  for (const cb of callbacks) {
+    const fn = cb[hook] as ((...a: typeof args) => void | Promise<void>) | undefined;
+    if (fn) await fn.apply(cb, args);
+  }
+}
+
+function describe(b: Batch): string {
+  return `x [${b.x.shape}] (${b.x.dtype}), y [${b.y.shape}] (${b.y.dtype})`;
+}
+
+/**
+ * One optimisation step: one tf.variableGrads (forward + backward), optional clipping, one update.
+ * Returns the reported loss and correct count, still on the device.
+ */
+export function optimStep(
+  params: tf.Variable[],
+  optimizer: Optimizer,
+  f: () => StepOutput,
+  gradientClipVal?: number,
+): { lossT: tf.Scalar; correctT?: tf.Scalar } {
+  let lossT: tf.Scalar | undefined;
+  let correctT: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = f();
+    lossT = tf.keep(out.loss ?? out.objective);
+    if (out.correct) correctT = tf.keep(out.correct);
+    return out.objective;
+  }, params);
+  if (gradientClipVal !== undefined) {
+    const v = gradientClipVal;
+    for (const k of Object.keys(grads)) {
+      const g = grads[k];
+      grads[k] = tf.clipByValue(g, -v, v);
+      g.dispose();
+    }
+  }
+  optimizer.step(grads);
+  tf.dispose(Object.values(grads));
+  if (value !== lossT) value.dispose();
+  if (!lossT) throw new Error("internal error, the step produced no loss.");
+  return { lossT, correctT };
+}
+
+/** Runs epochs `startEpoch..ctx.epochs` (or until ctx.stopTraining), calling the hooks in order. */
+export async function runLoop(o: LoopOptions): Promise<void> {
+  const { name, ctx, trainLoader, callbacks, logEvery = 20, limitBatches = Infinity } = o;
+  const { model, optimizer } = ctx;
+  const params = model.parameters();
+  let trainEnded = false;
+  try {
+    await runHooks(callbacks, "onTrainBegin", ctx);
+    for (let epoch = o.startEpoch ?? 1; epoch <= ctx.epochs && !ctx.stopTraining; epoch++) {
+      ctx.epoch = epoch;
+      ctx.step = 0;
+      const lr = optimizer.lr;
+      model.train();
+      await runHooks(callbacks, "onEpochBegin", ctx);
+      const tEpoch = performance.now();
+      let samples = 0;
+      let lossSum = 0;
+      let lossCount = 0;
+      let correct: tf.Scalar = tf.scalar(0, "int32");
+      let window: tf.Scalar[] = [];
+      let runningCorrect = 0;
+      let hasCorrect = false;
+
+      // Reads the window's losses and the correct count in one sync; checks for NaN.
+      const flush = async (): Promise<number | undefined> => {
+        if (!window.length) return undefined;
+        const packed = tf.tidy(() => tf.concat([tf.stack(window), tf.reshape(tf.cast(correct, "float32"), [1])]));
+        const values = await packed.data();
+        packed.dispose();
+        const first = ctx.step - window.length + 1;
+        tf.dispose(window);
+        window = [];
+        for (let i = 0; i < values.length - 1; i++) {
+          if (!Number.isFinite(values[i]))
+            throw new Error(
+              `${name}: the loss became ${values[i]} at epoch ${epoch}, step ${first + i}: training diverged. ` +
+                `Lower the learning rate (now ${optimizer.lr}), or check the inputs for NaN/Inf.`,
+            );
+          lossSum += values[i];
+          lossCount++;
+        }
+        runningCorrect = values[values.length - 1];
+        return values[values.length - 2];
+      };
+
+      const last = Math.min(ctx.stepsPerEpoch, limitBatches);
+      try {
+        for await (const batch of trainLoader) {
+          if (ctx.step >= limitBatches) {
+            tf.dispose([batch.x, batch.y]);
+            break;
+          }
+          ctx.step++;
+          ctx.globalStep++;
+          let lossT: tf.Scalar;
+          let correctT: tf.Scalar | undefined;
+          try {
+            await runHooks(callbacks, "onBatchBegin", ctx, batch);
+            o.checkBatch?.(batch);
+            ({ lossT, correctT } = optimStep(params, optimizer, () => o.step(batch, ctx.step - 1), o.gradientClipVal));
+          } catch (e) {
+            if (e instanceof Error && e.message.startsWith(`${name}:`)) throw e;
+            const msg = e instanceof Error ? e.message : String(e);
+            throw new Error(`${name} (epoch ${epoch}, step ${ctx.step}): ${msg} [batch: ${describe(batch)}]`);
+          } finally {
+            tf.dispose([batch.x, batch.y]);
+          }
+          samples += batch.y.shape[0];
+          window.push(lossT);
+          if (correctT) {
+            hasCorrect = true;
+            const c = tf.add(correct, correctT) as tf.Scalar;
+            tf.dispose([correct, correctT]);
+            correct = c;
+          }
+          const logs: BatchLogs = { size: batch.y.shape[0] };
+          if (window.length >= logEvery || ctx.step === last) logs.loss = await flush();
+          await runHooks(callbacks, "onBatchEnd", ctx, logs);
+        }
+        await flush();
+      } finally {
+        tf.dispose([...window, correct]);
+        window = [];
+      }
+      if (samples === 0) throw new Error(`${name}: the training loader yielded no batch in epoch ${epoch}.`);
+
+      const seconds = (performance.now() - tEpoch) / 1000;
+      const logs: EpochLogs = {
+        epoch,
+        trainLoss: lossSum / lossCount,
+        trainAcc: hasCorrect ? runningCorrect / samples : NaN,
+        evaluated: false,
+        lr,
+        samplesPerSecond: samples / seconds,
+        seconds,
+      };
+      await o.endEpoch?.(logs);
+      await runHooks(callbacks, "onEpochEnd", ctx, logs);
+    }
+    trainEnded = true;
+  } finally {
+    // Also on errors: restores best weights and closes the progress line. A failing hook does not hide
+    // the original error.
+    try {
+      await runHooks(callbacks, "onTrainEnd", ctx);
+    } catch (e) {
+      if (trainEnded) throw e;
+    }
+    model.train();
+  }
+}
