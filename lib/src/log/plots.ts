@@ -99,7 +99,7 @@ export function plotHistograms(logDir: string, tag: string, opts: PlotHistograms
     const sub = { ...opts, title, show };
     const rows = pts.map((p) => counts.get(p) ?? []);
     if (opts.mode !== "lines")
-      return heatmap(rows, { ...sub, x: centers, y: pts.map((p) => p.step), xTitle: tag, yTitle: "step", colorscale: "Blues", zmin: 0, zmax });
+      return heatmap(rows, { ...sub, x: centers, y: pts.map((p) => p.step), xTitle: tag, yTitle: "step", colorscale: [[0, "#ffffff"], [0.3, "#9ecae1"], [1, "#08306b"]], zmin: 0, zmax });
     const fig = plotLines(pts.map((p, k) => ({ name: `step ${p.step}`, x: centers, y: rows[k] })), { ...sub, xTitle: tag, yTitle: "effectif", show: false });
     fig.data.forEach((t: PlotlyTrace, k) => (t.line = { color: `rgba(31,119,180,${(0.15 + (0.85 * (k + 1)) / pts.length).toFixed(2)})` }));
     return shown(fig, sub);

@@ -1,5 +1,6 @@
 // Where journal lines live: a file shared by processes (Optuna's JournalFileStorage), or memory.
 import * as fs from "fs";
+import { dirname } from "path";
 import { JournalFileLock, LockOptions } from "./lock";
 
 export interface JournalLine {
@@ -41,6 +42,7 @@ export class JournalFile implements LogBackend {
 
   constructor(readonly path: string, lockOptions?: LockOptions) {
     try {
+      fs.mkdirSync(dirname(path), { recursive: true });
       fs.closeSync(fs.openSync(path, "a")); // Create it if missing, as Optuna does.
     } catch (e) {
       throw new Error(`Cannot open the journal file ${path} (${(e as Error).message}); check that its folder exists and is writable.`);
