@@ -14,38 +14,32 @@ function check4d(name: string, x: tf.Tensor): tf.Tensor4D {
   return x as tf.Tensor4D;
 }
 
-export class MaxPool2d extends Module {
+/** Kernel size, stride (default: the kernel size) and padding shared by both pools. */
+abstract class Pool2d extends Module {
   readonly stride: number;
   readonly padding: number;
   constructor(readonly kernelSize: number, { stride, padding = 0 }: PoolOptions = {}) {
     super();
     this.stride = stride ?? kernelSize;
     this.padding = padding;
-  }
-  override forward(x: tf.Tensor): tf.Tensor {
-    // tfjs' numeric pad ignores padded cells for max, like PyTorch's -inf padding.
-    return tf.maxPool(check4d("MaxPool2d", x), this.kernelSize, this.stride, this.padding);
   }
   override extraRepr(): string {
     return `kernel=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}`;
   }
 }
 
-export class AvgPool2d extends Module {
-  readonly stride: number;
-  readonly padding: number;
-  constructor(readonly kernelSize: number, { stride, padding = 0 }: PoolOptions = {}) {
-    super();
-    this.stride = stride ?? kernelSize;
-    this.padding = padding;
+export class MaxPool2d extends Pool2d {
+  override forward(x: tf.Tensor): tf.Tensor {
+    // tfjs' numeric pad ignores padded cells for max, like PyTorch's -inf padding.
+    return tf.maxPool(check4d("MaxPool2d", x), this.kernelSize, this.stride, this.padding);
   }
+}
+
+export class AvgPool2d extends Pool2d {
   override forward(x: tf.Tensor): tf.Tensor {
     let x4 = check4d("AvgPool2d", x);
     const p = this.padding;
     if (p > 0) x4 = tf.pad(x4, [[0, 0], [p, p], [p, p], [0, 0]]);
     return tf.avgPool(x4, this.kernelSize, this.stride, "valid");
-  }
-  override extraRepr(): string {
-    return `kernel=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}`;
   }
 }
