@@ -28,12 +28,7 @@ const os = require("os");
 const path = require("path");
 const { spawn } = require("child_process");
 
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf("--" + n);
-  return i < 0 || i + 1 >= args.length || args[i + 1].startsWith("--") ? d : args[i + 1];
-};
-const flag = (n) => args.includes("--" + n);
+const { args, opt, flag } = require("./cli-args").cliArgs();
 
 if (opt("mode", "loop") === "raw-ops") {
   require("./bench/raw-ops.js");

@@ -9,12 +9,7 @@
 const path = require("path");
 const { performance } = require("perf_hooks");
 
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf("--" + n);
-  return i < 0 ? d : args[i + 1];
-};
-const flag = (n) => args.includes("--" + n);
+const { args, opt, flag } = require("../cli-args").cliArgs();
 
 const NETS = {
   lenet: { batch: 256, inShape: [28, 28, 1], probeMs: 60, what: "LeNet-5 (tanh, avg-pool)" },

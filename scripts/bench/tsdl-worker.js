@@ -18,12 +18,7 @@ const path = require("path");
 const { performance } = require("perf_hooks");
 const { NETS, OPTIM } = require("./nets");
 
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf("--" + n);
-  return i < 0 ? d : args[i + 1];
-};
-const flag = (n) => args.includes("--" + n);
+const { args, opt, flag } = require("../cli-args").cliArgs();
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);

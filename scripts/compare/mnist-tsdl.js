@@ -9,11 +9,7 @@ const fs = require("fs");
 const path = require("path");
 const { performance } = require("perf_hooks");
 
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf("--" + n);
-  return i < 0 || i + 1 >= args.length ? d : args[i + 1];
-};
+const { args, opt } = require("../cli-args").cliArgs();
 const log = (m) => process.stderr.write(m + "\n");
 
 function readIndices(file) {
