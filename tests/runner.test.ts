@@ -44,13 +44,15 @@ function notebook(cells: Array<{ code?: string; md?: string }>, tsdl: Record<str
   };
 }
 
-/** tslab kernels alive now (Linux /proc). */
-function kernelsRunning(): number {
+/** tslab kernels alive now whose working folder is `dir` (a kernel runs in its notebook's folder, so
+ *  kernels of other tests running at the same time are not counted). Linux /proc. */
+function kernelsIn(dir: string): number {
+  const real = fs.realpathSync(dir);
   let n = 0;
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes("tslab\0kernel")) n++;
+      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes("tslab\0kernel") && fs.readlinkSync(`/proc/${d}/cwd`) === real) n++;
     } catch {
       /* gone */
     }
@@ -113,7 +115,6 @@ withKernel("notebook runner (tslab kernel)", () => {
 
   test("a notebook past its time limit is stopped and reported", async () => {
     const nb = write("15-slow.ipynb", notebook([{ code: "await new Promise((r) => setTimeout(r, 120000));" }]));
-    const before = kernelsRunning();
     const t0 = Date.now();
     const [r] = await runner.runNotebooks({ log: quiet, notebooks: [nb], outDir, timeoutS: 8 });
     expect(Date.now() - t0).toBeLessThan(30000);
@@ -121,7 +122,7 @@ withKernel("notebook runner (tslab kernel)", () => {
     expect(r.report).toMatch(/timeout — notebook exceeded 8 s/);
     // the kernel was shut down, not orphaned
     await new Promise((res) => setTimeout(res, 1000));
-    expect(kernelsRunning()).toBe(before);
+    expect(kernelsIn(tmp)).toBe(0);
   });
 
   test("a notebook committed with outputs is refused before running", async () => {
