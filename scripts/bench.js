@@ -23,6 +23,7 @@
 //   node scripts/bench.js --mode raw-ops [...]   the older bench: hand-built nets, raw tfjs ops
 //                                                (scripts/bench/raw-ops.js: --fused --profile --shapes)
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const fs = require("fs");
 const os = require("os");
 const path = require("path");

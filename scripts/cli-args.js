@@ -11,4 +11,21 @@ function cliArgs(args = process.argv.slice(2)) {
   return { args, opt, flag };
 }
 
-module.exports = { cliArgs };
+/**
+ * `--help` / `-h`: prints the script's leading comment block (its documentation) and exits 0, so that no
+ * script mistakes `--help` for a file name or an option value.
+ */
+function helpFromHeader(file, args = process.argv.slice(2)) {
+  if (!args.includes("--help") && !args.includes("-h")) return;
+  const lines = require("fs").readFileSync(file, "utf8").split("\n");
+  const doc = [];
+  for (const line of lines) {
+    if (line.startsWith("#!")) continue;
+    if (!line.startsWith("//")) break;
+    doc.push(line.replace(/^\/\/ ?/, ""));
+  }
+  process.stdout.write(doc.join("\n") + "\n");
+  process.exit(0);
+}
+
+module.exports = { cliArgs, helpFromHeader };

@@ -7,6 +7,7 @@
 //   node scripts/compare-torch.js --mnist [--only lenet|mnistnet] [--epochs N] [--fraction f] [--threads 1]
 //        real MNIST, seeds 002 and 004 trained in both frameworks: test accuracy within 0.5 point
 //        (scripts/compare/mnist.js; tens of minutes for the full protocol)
+require("./cli-args").helpFromHeader(__filename);
 const { spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");

@@ -3,7 +3,9 @@
 //   code:      // BEGIN SOLUTION … // END SOLUTION
 //   markdown:  <!-- BEGIN SOLUTION --> … <!-- END SOLUTION -->
 // `npm start` writes them to notebooks/exercices/ and never overwrites a copy the student edited.
+//   node scripts/make-student.js [output folder]   (default notebooks/exercices/)
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
@@ -136,7 +138,12 @@ function makeStudentVersions({ outDir, keepEdited = false, notebooks } = {}) {
 module.exports = { studentVersion, validateStudent, makeStudentVersions, stripCell, CODE_PLACEHOLDER, MD_PLACEHOLDER };
 
 if (require.main === module) {
-  const outDir = path.resolve(process.argv[2] || path.join(NB_DIR, "exercices"));
+  const arg = process.argv[2];
+  if (arg && arg.startsWith("-")) {
+    console.error(`unknown option "${arg}": the only argument is the output folder (see --help)`);
+    process.exit(2);
+  }
+  const outDir = path.resolve(arg || path.join(NB_DIR, "exercices"));
   const r = makeStudentVersions({ outDir, keepEdited: true });
   for (const f of r.written) console.log(`written ${path.relative(ROOT, f)}`);
   for (const f of r.kept) console.log(`kept (edited by you) ${path.relative(ROOT, f)}`);

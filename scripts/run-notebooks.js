@@ -3,6 +3,7 @@
 // prints notebook, cell, the cell's first lines and the kernel's stderr (tslab's error text is empty).
 //   node scripts/run-notebooks.js [--profile fast|full] [--timeout S] [notebooks/01-autodiff.ipynb …]
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const fs = require("fs");
 const path = require("path");
 const { spawn } = require("child_process");
@@ -246,7 +247,10 @@ if (require.main === module) {
     else if (argv[i].startsWith("--profile=")) profile = argv[i].slice(10);
     else if (argv[i] === "--timeout") timeoutS = Number(argv[++i]);
     else if (argv[i].startsWith("--timeout=")) timeoutS = Number(argv[i].slice(10));
-    else notebooks.push(path.resolve(argv[i]));
+    else if (argv[i].startsWith("-")) {
+      console.error(`unknown option "${argv[i]}" (see --help)`);
+      process.exit(2);
+    } else notebooks.push(path.resolve(argv[i]));
   }
   if (!["fast", "full"].includes(profile)) {
     console.error(`unknown profile "${profile}": use --profile fast or --profile full`);

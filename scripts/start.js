@@ -1,6 +1,7 @@
 // `npm start`: set everything up, then open the course in JupyterLab (or the classic notebook),
 // bound to 127.0.0.1 with a token, rooted at notebooks/.
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const path = require("path");
 const { spawn } = require("child_process");
 const { ROOT, setup, guard, log, jupyterEnv } = require("./setup");

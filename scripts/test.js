@@ -4,6 +4,7 @@
 //   npm test                       all of it
 //   npm test -- --only jest,notebooks,students,nbconvert,browser
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const fs = require("fs");
 const path = require("path");
 const { ROOT, setup, guard, log, run, aptInstall, APT_BROWSER, jupyterEnv, SetupError } = require("./setup");

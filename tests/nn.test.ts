@@ -16,6 +16,7 @@ import {
   ReLU,
   Sequential,
   Tanh,
+  createFeatureExtractor,
   manualSeed,
 } from "tsdl/nn";
 
@@ -259,5 +260,85 @@ describe("layers", () => {
     expect(() => d.loadStateDict(sd)).toThrow(/unexpected: .*layers.2.runningMean/);
     tf.dispose(Object.values(sd));
     [a, b, c, d].forEach((m) => m.dispose());
+  });
+});
+
+describe("hidden activations", () => {
+  const close = (a: tf.Tensor, b: tf.Tensor): void => {
+    expect(a.shape).toEqual(b.shape);
+    const [va, vb] = [values(a), values(b)];
+    va.forEach((v, i) => expect(v).toBeCloseTo(vb[i], 5));
+  };
+
+  test("Sequential.slice shares the layers, like seq[start:end] in PyTorch", () => {
+    manualSeed(2);
+    const lenet = new LeNet5();
+    const x = tf.randomNormal([2, 28, 28, 1]);
+    const c1 = lenet.featureExtractor.slice(0, 2); // C1 + tanh
+    expect(c1).toBeInstanceOf(Sequential);
+    expect(c1.length).toBe(2);
+    expect(c1.at(0)).toBe(lenet.featureExtractor.at(0)); // the same module, not a copy
+    expect(c1.numParameters()).toBe(156);
+    const conv = lenet.featureExtractor.at(0) as Conv2d;
+    close(c1.forward(x), tf.tanh(conv.forward(x)));
+    // negative indices count from the end; the whole slice is the whole extractor
+    expect(lenet.featureExtractor.slice(-1).at(0)).toBe(lenet.featureExtractor.at(-1));
+    close(lenet.featureExtractor.slice().forward(x), lenet.featureExtractor.forward(x));
+    // training a slice trains the model: its weights are the model's
+    conv.weight.assign(tf.zerosLike(conv.weight));
+    close(c1.forward(x), tf.tanh(tf.add(tf.zeros([2, 28, 28, 6]), conv.bias!)));
+    lenet.dispose();
+  });
+
+  test("slice cuts a fused Linear+ReLU pair: the pre-activation is returned", () => {
+    const mlp = new MLP([6, 5, 3]); // Flatten, Linear, ReLU, Linear
+    const x = tf.randomNormal([4, 6]);
+    const pre = mlp.layers.slice(0, 2).forward(x);
+    expect(values(pre).some((v) => v < 0)).toBe(true);
+    close(mlp.layers.slice(0, 3).forward(x), tf.relu(pre));
+    mlp.dispose();
+  });
+
+  test("getSubmodule: dotted names, with the list of names when one is wrong", () => {
+    const lenet = new LeNet5();
+    expect(lenet.getSubmodule("classifier.2")).toBe(lenet.classifier.at(2));
+    expect(lenet.getSubmodule("")).toBe(lenet);
+    expect(() => lenet.getSubmodule("features.0")).toThrow(/LeNet5 has no sub-module "features.0".*featureExtractor.0/);
+    lenet.dispose();
+  });
+
+  test("createFeatureExtractor: outputs by name, fusion off, model restored, no tensor left", () => {
+    manualSeed(3);
+    const mlp = new MLP([8, 6, 4, 3]);
+    mlp.eval();
+    const x = tf.randomNormal([5, 8]);
+    const before = tf.memory().numTensors;
+    const extractor = createFeatureExtractor(mlp, { "layers.2": "hidden1", "layers.1": "pre1", "layers.5": "logits" });
+    const out = extractor.forward(x);
+    expect(Object.keys(out).sort()).toEqual(["hidden1", "logits", "pre1"]);
+    expect(tf.memory().numTensors).toBe(before + 3); // the three outputs only: intermediates were freed
+    close(out.hidden1, mlp.layers.slice(0, 3).forward(x)); // the ReLU's own output although Sequential fuses it
+    close(out.pre1, mlp.layers.slice(0, 2).forward(x));
+    close(out.logits, mlp.forward(x));
+    tf.dispose(Object.values(out));
+    // the layers' forward is the prototype's again, and the model still runs (and fuses)
+    expect(Object.prototype.hasOwnProperty.call(mlp.layers.at(2), "forward")).toBe(false);
+    expect(mlp.forward(x).shape).toEqual([5, 3]);
+    expect(() => createFeatureExtractor(mlp, ["layers.9"])).toThrow(/no sub-module "layers.9"/);
+    mlp.dispose();
+  });
+
+  test("createFeatureExtractor on a model with a custom forward, and a module it does not call", () => {
+    const unused = new Linear(2, 2);
+    class Net extends MLP {
+      spare = unused;
+    }
+    const net = new Net([3, 2]);
+    const x = tf.ones([1, 3]);
+    const { "layers.1": y } = createFeatureExtractor(net, ["layers.1"]).forward(x);
+    close(y, net.forward(x));
+    expect(() => createFeatureExtractor(net, ["spare"]).forward(x)).toThrow(/Net.forward did not call spare/);
+    expect(Object.prototype.hasOwnProperty.call(unused, "forward")).toBe(false); // restored after the error
+    net.dispose();
   });
 });

@@ -119,6 +119,42 @@ test("imageGrid: explains a wrong shape", () => {
   expect(() => imageGrid([new Float32Array(10)], { shape: [28, 28, 1], show: false })).toThrow(/784/);
 });
 
+test("imageGrid: jimp images (RGBA bytes) drawn as RGB, alpha dropped; sizes must match", async () => {
+  const { Jimp } = await import("jimp");
+  const red = new Jimp({ width: 70, height: 50, color: 0xff000080 }); // half-transparent red
+  const blue = new Jimp({ width: 70, height: 50, color: 0x0000ffff });
+  const f = imageGrid([red, blue], { cols: 2, titles: ["rouge", "bleu"], show: false });
+  const { w, h, rgb } = decodePng(f.data[0].source as string);
+  expect([w, h]).toEqual([2 * (70 + 4) + 4, 18 + 50 + 2 * 4]); // images over 64 px: scale 1
+  const pixel = (x: number, y: number): number[] => [...rgb.subarray((y * w + x) * 3, (y * w + x) * 3 + 3)];
+  expect(pixel(4 + 10, 4 + 18 + 10)).toEqual([255, 0, 0]);
+  expect(pixel(4 + 74 + 10, 4 + 18 + 10)).toEqual([0, 0, 255]);
+  expect(() => imageGrid([red, new Jimp({ width: 20, height: 20 })], { show: false })).toThrow(/70×50 and 20×20.*resize/);
+  expect(() => imageGrid([red, new Float32Array(3)] as never, { show: false })).toThrow(/mixing/);
+});
+
+test("plotHistory: epoch markers on one subplot or all, with labels", () => {
+  const h = { epoch: [1, 2, 3], trainLoss: [1, 0.5, 0.3], valLoss: [1.1, 0.6, 0.7], trainAcc: [0.5, 0.8, 0.9], valAcc: [0.5, 0.7, 0.85] };
+  const f = plotHistory(h, {
+    title: "t",
+    show: false,
+    markers: [
+      { epoch: 2, metric: "loss", label: "perte min.", color: "#2ca02c" },
+      { epoch: 3, metric: "accuracy", label: "exactitude max." },
+      { epoch: 1 },
+    ],
+  });
+  const shapes = f.layout.shapes as Obj[];
+  expect(shapes.map((s) => [s.xref, s.x0, s.x1, s.yref])).toEqual([["x", 2, 2, "paper"], ["x", 1, 1, "paper"], ["x2", 3, 3, "paper"], ["x2", 1, 1, "paper"]]);
+  expect((shapes[0].line as Obj).color).toBe("#2ca02c");
+  const ann = f.layout.annotations as Obj[];
+  expect(ann.map((a) => [a.text, a.xref, a.x])).toEqual([["perte min.", "x", 2], ["exactitude max.", "x2", 3]]);
+  expect((f.layout.margin as Obj).t).toBeGreaterThan(50); // room for the labels under the title
+  expect(plotHistory(h, { show: false }).layout.shapes).toBeUndefined();
+  expect(() => plotHistory({ epoch: [1], trainLoss: [1] }, { show: false, markers: [{ epoch: 1, metric: "accuracy" }] })).toThrow(/"accuracy", which is not drawn/);
+  expect(() => plotHistory(h, { show: false, markers: [{ epoch: NaN }] })).toThrow(/epoch is NaN/);
+});
+
 test("barChart, histogram", () => {
   const b = barChart(["a", "b", "c"], [1, 2, 3], { title: "barres", show: false });
   expect(b.data).toHaveLength(1);
@@ -164,6 +200,20 @@ test("heatmap with points, decisionBoundary", () => {
   const p = decisionBoundary((g) => g.map(() => 0.3), pts, [0, 1, 0], { resolution: 5, show: false });
   expect(p.data[0].showscale).toBe(true);
   expect(() => decisionBoundary(() => [1], pts, [0, 1, 0], { show: false })).toThrow(/one per point/);
+});
+
+test("decisionBoundary: a fixed range instead of the points' extent", () => {
+  const pts: [number, number][] = [[-0.5, 0.2], [0.4, 0.9]];
+  let seen: [number, number][] = [];
+  const f = decisionBoundary((g) => ((seen = g), g.map(() => 0)), pts, [0, 1], { resolution: 5, xRange: [-1, 1], yRange: [-2, 2], show: false });
+  expect(f.data[0].x).toEqual([-1, -0.5, 0, 0.5, 1]);
+  expect(f.data[0].y).toEqual([-2, -1, 0, 1, 2]);
+  expect(seen[0]).toEqual([-1, -2]);
+  expect(seen[seen.length - 1]).toEqual([1, 2]);
+  // one axis fixed, the other from the points (padding 0)
+  const g = decisionBoundary(() => Array(25).fill(0), pts, [0, 1], { resolution: 5, yRange: [0, 1], padding: 0, show: false });
+  expect([(g.data[0].x as number[])[0], (g.data[0].x as number[])[4]]).toEqual([-0.5, 0.4]);
+  expect(() => decisionBoundary(() => [], pts, [0, 1], { xRange: [1, -1], show: false })).toThrow(/xRange = \[1,-1\].*min < max/);
 });
 
 test("smallMultiples: 2×3 grid, axes remapped, one legend entry and one colorbar", () => {

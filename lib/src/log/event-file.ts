@@ -9,6 +9,28 @@ import { encodeEvent, type TfEvent } from "./proto";
 let fileCounter = 0; // the trailing <n> of file names: unique per process, like PyTorch's global uid
 const openWriters = new Set<{ close(): void }>();
 let exitHookInstalled = false;
+const liveFiles = new Set<EventFile>(); // open in this process: an overwrite must silence them first
+
+/** TensorBoard's test for an event file name (`events.out.tfevents.…`). */
+export const isEventFile = (name: string): boolean => name.includes("tfevents");
+
+/**
+ * Deletes the event files directly in `dir` (other files and sub-folders are left alone) and returns how
+ * many. Event files that this process still has open there are discarded first: their writer would
+ * otherwise append to (hence recreate) a deleted file.
+ */
+export function removeEventFiles(dir: string): number {
+  const target = path.resolve(dir);
+  for (const f of [...liveFiles]) if (path.resolve(f.dir) === target) f.discard();
+  if (!fs.existsSync(target)) return 0;
+  let n = 0;
+  for (const e of fs.readdirSync(target, { withFileTypes: true }))
+    if (e.isFile() && isEventFile(e.name)) {
+      fs.unlinkSync(path.join(target, e.name));
+      n++;
+    }
+  return n;
+}
 
 /** Closes (hence flushes) `w` when the process, e.g. the notebook kernel, exits; undo with `forgetAtExit`. */
 export function closeAtExit(w: { close(): void }): void {
@@ -47,24 +69,32 @@ export class EventFile {
   private pending: Buffer[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private discarded = false;
 
-  /** Creates `<dir>/events.out.tfevents.<secs>.<host>.<pid>.<n>` holding the file_version record. */
-  constructor(readonly dir: string, private readonly flushSecs: number) {
+  /**
+   * Creates `<dir>/events.out.tfevents.<secs>.<host>.<pid>.<n>` holding the file_version record and, with
+   * `purgeStep`, a SessionLog START at that step: TensorBoard then drops the run's points at steps ≥ it.
+   */
+  constructor(readonly dir: string, private readonly flushSecs: number, { purgeStep }: { purgeStep?: number } = {}) {
     if (!(flushSecs >= 0)) throw new Error(`SummaryWriter: flushSecs must be ≥ 0 (got ${flushSecs}).`);
     ensureWritableDir(dir);
     const secs = String(Math.floor(Date.now() / 1000)).padStart(10, "0");
     this.path = path.join(dir, `events.out.tfevents.${secs}.${os.hostname()}.${process.pid}.${fileCounter++}`);
+    const now = Date.now() / 1000;
     // TensorBoard reads version 2 as "purge only on SessionLog restarts", not on out-of-order steps.
-    const first = frameRecord(encodeEvent({ wallTime: Date.now() / 1000, step: 0, fileVersion: "brain.Event:2" }));
+    const first = [frameRecord(encodeEvent({ wallTime: now, step: 0, fileVersion: "brain.Event:2" }))];
+    if (purgeStep !== undefined) first.push(frameRecord(encodeEvent({ wallTime: now, step: purgeStep, sessionLog: { status: "START" } })));
     try {
-      fs.writeFileSync(this.path, first, { flag: "wx" });
+      fs.writeFileSync(this.path, Buffer.concat(first), { flag: "wx" });
     } catch (e) {
       throw unwritable(dir, e);
     }
+    liveFiles.add(this);
   }
 
   /** Queues one event; it reaches the disk at the next flush (at most `flushSecs` later). */
   write(event: TfEvent): void {
+    if (this.discarded) return; // its run was overwritten: see discard()
     if (this.closed) throw new Error(`SummaryWriter: "${this.path}" is closed; create a new SummaryWriter to log again.`);
     this.pending.push(frameRecord(encodeEvent(event)));
     if (!this.timer) {
@@ -87,5 +117,20 @@ export class EventFile {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    liveFiles.delete(this);
+  }
+
+  /** Drops what is pending and ignores later writes: a newer writer overwrote this run (the file is deleted). */
+  discard(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = [];
+    this.closed = this.discarded = true;
+    liveFiles.delete(this);
+    console.warn(
+      `SummaryWriter: the run "${this.dir}" was overwritten by a newer SummaryWriter while an older one was still open; ` +
+        "the older writer's records are dropped. Close a writer (writer.close()) before logging that run again.",
+    );
   }
 }

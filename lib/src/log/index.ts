@@ -5,7 +5,7 @@ export type { SummaryWriterOptions } from "./writer";
 export type { HistogramBins } from "./histogram";
 export { makeHistogram } from "./histogram";
 export { readEvents, readRun, listRuns } from "./reader";
-export type { ScalarPoint, HistogramPoint, RunData } from "./reader";
+export type { ScalarPoint, HistogramPoint, RunData, ReadOptions } from "./reader";
 export { plotScalars, plotHistograms } from "./plots";
 export type { PlotScalarsOptions, PlotHistogramsOptions } from "./plots";
 export { inputGradients, GradientStore, InputGradientRecorder, recordInputGradients } from "./gradients";

@@ -24,12 +24,24 @@ message Summary {
   }
   repeated Value value = 1;
 }
+message SessionLog {
+  enum SessionStatus {
+    STATUS_UNSPECIFIED = 0;
+    START = 1;
+    STOP = 2;
+    CHECKPOINT = 3;
+  }
+  SessionStatus status = 1;
+  string checkpoint_path = 2;
+  string msg = 3;
+}
 message Event {
   double wall_time = 1;
   int64 step = 2;
   oneof what {
     string file_version = 3;
     Summary summary = 5;
+    SessionLog session_log = 7;
   }
 }`;
 
@@ -50,11 +62,22 @@ export interface SummaryValue {
   histo?: HistogramProto;
 }
 
+/**
+ * SessionLog: a START at step s tells TensorBoard that the run restarted there, so it drops the points
+ * it holds at steps ≥ s (PyTorch's `SummaryWriter(purge_step=s)` writes one).
+ */
+export interface SessionLog {
+  status: "STATUS_UNSPECIFIED" | "START" | "STOP" | "CHECKPOINT";
+  checkpointPath?: string;
+  msg?: string;
+}
+
 export interface TfEvent {
   wallTime: number;
   step: number;
   fileVersion?: string;
   summary?: { value: SummaryValue[] };
+  sessionLog?: SessionLog;
 }
 
 /** The protobufjs types (exported so tests can decode with the same library). */
@@ -74,5 +97,5 @@ export function encodeEvent(event: TfEvent): Uint8Array {
  */
 export function decodeEvent(bytes: Uint8Array): TfEvent {
   // toObject returns a loose record; its shape is the schema above, which TfEvent mirrors.
-  return EventType.toObject(EventType.decode(bytes), { longs: Number, arrays: true, defaults: true }) as TfEvent;
+  return EventType.toObject(EventType.decode(bytes), { longs: Number, enums: String, arrays: true, defaults: true }) as TfEvent;
 }

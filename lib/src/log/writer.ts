@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as os from "os";
 import * as path from "path";
-import { EventFile, closeAtExit, forgetAtExit } from "./event-file";
+import { EventFile, closeAtExit, forgetAtExit, removeEventFiles } from "./event-file";
 import { makeHistogram, type HistogramBins } from "./histogram";
 import type { TfEvent } from "./proto";
 import { HistogramSampler } from "./sampler";
@@ -19,6 +19,21 @@ export interface SummaryWriterOptions {
   totalSteps?: number;
   /** Histogram buckets: "tensorflow" (default, like PyTorch) or a number of equal-width bins. */
   bins?: HistogramBins;
+  /**
+   * PyTorch's `purge_step`: the run restarts at this step. The new event file opens with a SessionLog
+   * START there, so TensorBoard (and readRun) drop the run's earlier points at steps ≥ purgeStep:
+   * resuming at step 500 after a crash at 640 leaves no duplicates from 500 to 640. The old files stay
+   * on disk. (TensorBoard's fast loader, the default, drops them per tag as soon as a step goes back.)
+   */
+  purgeStep?: number;
+  /**
+   * Start the run afresh: delete its earlier event files (those directly in `<logDir>/<runName>`, and in
+   * each addScalars sub-run when first written; nothing else), and purge from step `purgeStep ?? 0`.
+   * Re-running a notebook cell then replaces its curves. A TensorBoard started with
+   * `--load_fast=false` that was reading a deleted file stops following that run until it restarts:
+   * use purgeStep alone to watch re-runs live there.
+   */
+  overwrite?: boolean;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -42,6 +57,8 @@ export class SummaryWriter {
   private readonly flushSecs: number;
   private readonly bins: HistogramBins;
   private readonly warned = new Set<string>();
+  private readonly overwrite: boolean;
+  private readonly purgeStep: number | undefined;
 
   /** Creates `<logDir>/<runName>/` and its event file (logDir default "runs", relative to the cwd). */
   constructor(logDir = "runs", opts: SummaryWriterOptions = {}) {
@@ -50,8 +67,17 @@ export class SummaryWriter {
     this.flushSecs = opts.flushSecs ?? 10;
     this.bins = opts.bins ?? "tensorflow";
     this.sampler = new HistogramSampler(opts.maxHistograms ?? 20, opts.totalSteps);
-    this.file = new EventFile(this.runDir, this.flushSecs);
+    if (opts.purgeStep !== undefined && !(Number.isSafeInteger(opts.purgeStep) && opts.purgeStep >= 0))
+      throw new Error(`SummaryWriter: purgeStep must be an integer ≥ 0 (got ${opts.purgeStep}): the step the run restarts from.`);
+    this.overwrite = opts.overwrite ?? false;
+    this.purgeStep = opts.purgeStep ?? (this.overwrite ? 0 : undefined);
+    this.file = this.openFile(this.runDir);
     closeAtExit(this);
+  }
+
+  private openFile(dir: string): EventFile {
+    if (this.overwrite) removeEventFiles(dir);
+    return new EventFile(dir, this.flushSecs, { purgeStep: this.purgeStep });
   }
 
   /** Path of this run's event file. */
@@ -72,7 +98,7 @@ export class SummaryWriter {
     for (const [name, v] of Object.entries(values)) {
       const dir = path.join(this.runDir, `${mainTag.replace(/\//g, "_")}_${name}`);
       let f = this.children.get(dir);
-      if (!f) this.children.set(dir, (f = new EventFile(dir, this.flushSecs)));
+      if (!f) this.children.set(dir, (f = this.openFile(dir)));
       f.write(scalarEvent(mainTag, v, step));
     }
   }

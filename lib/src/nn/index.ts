@@ -5,6 +5,7 @@
 export { Module, type StateDict } from "./module";
 export { manualSeed } from "./random";
 export { defaultBound } from "./init";
+export { createFeatureExtractor, type FeatureExtractor } from "./feature-extraction";
 export * from "./layers";
 export * from "./models";
 export * as F from "./functional";

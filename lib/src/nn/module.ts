@@ -54,6 +54,20 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * The sub-module at dotted path `target` (PyTorch `get_submodule`): `model.getSubmodule("layers.2")`;
+   * `""` is the model itself. Throws, listing the names there are, when nothing has that name.
+   */
+  getSubmodule(target: string): Module {
+    const found = this.namedModules().find(([name]) => name === target);
+    if (found) return found[1];
+    const names = this.namedModules().map(([n]) => n).filter(Boolean);
+    throw new Error(
+      `${this.constructor.name} has no sub-module "${target}". Its sub-modules: ${names.join(", ") || "none"} ` +
+        "(the names of namedModules(), as printed by toString()).",
+    );
+  }
+
   /** Trainable parameters with dotted names (PyTorch `named_parameters`). */
   namedParameters(): [string, tf.Variable][] {
     return this.namedVariables(true);

@@ -48,8 +48,12 @@ export interface DecisionBoundaryOptions extends PlotOptions {
   classNames?: string[];
   /** Grid points per axis (default 80). */
   resolution?: number;
-  /** Margin around the points, as a fraction of their extent (default 0.1). */
+  /** Margin around the points, as a fraction of their extent (default 0.1); unused on a fixed range. */
   padding?: number;
+  /** Fixed extent [min, max] of the grid along x (default: the points' extent plus padding). */
+  xRange?: [number, number];
+  /** Fixed extent [min, max] of the grid along y, e.g. the square [-1, 1]² the data is drawn from. */
+  yRange?: [number, number];
 }
 
 /**
@@ -60,6 +64,12 @@ export function decisionBoundary(predict: GridPredictor, points: ArrayLike<numbe
   const n = Math.max(2, Math.floor(opts.resolution ?? 80));
   const pad = opts.padding ?? 0.1;
   const ext = (d: 0 | 1): [number, number] => {
+    const fixed = d === 0 ? opts.xRange : opts.yRange;
+    if (fixed) {
+      if (!(fixed[0] < fixed[1]) || !fixed.every(Number.isFinite))
+        throw new Error(`decisionBoundary(): ${d === 0 ? "xRange" : "yRange"} = [${fixed}]; give [min, max] with min < max.`);
+      return [fixed[0], fixed[1]];
+    }
     let lo = Infinity, hi = -Infinity;
     for (const p of points) { lo = Math.min(lo, p[d]); hi = Math.max(hi, p[d]); }
     if (!Number.isFinite(lo)) return [-1, 1];

@@ -11,6 +11,11 @@ export interface TensorLike {
   dataSync(): ArrayLike<number>;
 }
 
+/** A jimp image, structurally (jimp need not be imported here): RGBA bytes, row by row. */
+export interface BitmapLike {
+  bitmap: { data: ArrayLike<number>; width: number; height: number };
+}
+
 export interface ImageGridOptions extends PlotOptions {
   titles?: string[];
   /** CSS color per title, e.g. green for a right prediction, red for a wrong one. */
@@ -29,7 +34,33 @@ export const COLOR_WRONG = "#cf222e";
 
 interface Source { n: number; h: number; w: number; c: number; get(i: number): ArrayLike<number> }
 
-function source(images: TensorLike | ArrayLike<number>[], shape?: [number, number, number]): Source {
+const isBitmap = (im: unknown): im is BitmapLike => typeof im === "object" && im !== null && "bitmap" in im;
+
+/** Jimp images as RGB in [0, 1] (alpha dropped); all of one size, since the grid has one cell size. */
+function bitmapSource(list: BitmapLike[]): Source {
+  const { width: w, height: h } = list[0].bitmap;
+  for (const { bitmap: b } of list) {
+    if (b.width !== w || b.height !== h)
+      throw new Error(`imageGrid(): images of ${w}×${h} and ${b.width}×${b.height} pixels; resize them to one size first (image.resize) or show them in separate grids.`);
+    if (b.data.length !== w * h * 4) throw new Error(`imageGrid(): a ${w}×${h} bitmap holds ${b.data.length} bytes, not ${w * h * 4} (RGBA); pass jimp images.`);
+  }
+  return {
+    n: list.length, h, w, c: 3,
+    get: (i) => {
+      const data = list[i].bitmap.data;
+      const rgb = new Float32Array(w * h * 3);
+      for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = data[4 * p + k] / 255;
+      return rgb;
+    },
+  };
+}
+
+function source(images: TensorLike | ArrayLike<number>[] | BitmapLike[], shape?: [number, number, number]): Source {
+  if (Array.isArray(images) && images.length && isBitmap(images[0])) {
+    const list: unknown[] = images;
+    if (!list.every(isBitmap)) throw new Error("imageGrid(): a list mixing jimp images and arrays; pass one kind.");
+    return bitmapSource(list);
+  }
   if (!Array.isArray(images) && "dataSync" in images) {
     const s = images.shape;
     if (s.length !== 3 && s.length !== 4) throw new Error(`imageGrid(): tensor of shape [${s}]; expected [n, h, w, c] or [n, h, w].`);
@@ -39,7 +70,7 @@ function source(images: TensorLike | ArrayLike<number>[], shape?: [number, numbe
     const size = h * w * c;
     return { n, h, w, c, get: (i) => view.subarray(i * size, (i + 1) * size) };
   }
-  const list = images as ArrayLike<number>[];
+  const list = images as ArrayLike<number>[]; // not bitmaps: checked above
   if (shape === undefined) {
     const side = Math.round(Math.sqrt(list[0]?.length ?? 0));
     if (side * side !== (list[0]?.length ?? -1)) throw new Error("imageGrid(): pass opts.shape = [h, w, c] for a list of flat images.");
@@ -50,8 +81,12 @@ function source(images: TensorLike | ArrayLike<number>[], shape?: [number, numbe
   return { n: list.length, h, w, c, get: (i) => list[i] };
 }
 
-/** Show images in a grid with optional colored titles. */
-export function imageGrid(images: TensorLike | ArrayLike<number>[], opts: ImageGridOptions = {}): FigureSpec {
+/**
+ * Show images in a grid with optional colored titles: a tensor [n, h, w, c] or [n, h, w] (values in
+ * [0, 1]), a list of flat images (with `shape`), or a list of jimp images of one size (a photo and its
+ * augmented copies: `imageGrid([cat.image, flipped], { cols: 2 })`).
+ */
+export function imageGrid(images: TensorLike | ArrayLike<number>[] | BitmapLike[], opts: ImageGridOptions = {}): FigureSpec {
   const src = source(images, opts.shape);
   if (src.c !== 1 && src.c !== 3) throw new Error(`imageGrid(): ${src.c} channels; expected 1 (grey) or 3 (RGB).`);
   const cols = Math.max(1, Math.min(opts.cols ?? Math.min(src.n, 10), src.n || 1));

@@ -35,6 +35,15 @@ export class Sequential extends Module {
     return m;
   }
 
+  /**
+   * Layers `start` to `end` (excluded) as a new Sequential sharing the same layers (not copies), like
+   * PyTorch's `seq[start:end]`: negative indices count from the end, as in `Array.prototype.slice`.
+   * `model.features.slice(0, 2).forward(x)` is the hidden activation after the first two layers.
+   */
+  slice(start?: number, end?: number): Sequential {
+    return new Sequential(...this.layers.slice(start, end));
+  }
+
   override forward(x: tf.Tensor): tf.Tensor {
     let y = x;
     for (let i = 0; i < this.layers.length; i++) {
