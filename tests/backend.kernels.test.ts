@@ -1,6 +1,14 @@
 // tsdl's replacement wasm kernels against the tfjs cpu backend: values and gradients.
 import { tf, init, replacedWasmKernels } from "tsdl/backend";
 import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
+import { filterChunk, filterGradTuning, inputGradTuning } from "tsdl/backend/kernels/conv";
+import { poolTuning } from "tsdl/backend/kernels/pool";
+import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
+import { kernelThreads, ownKernelTuning, simdKernels } from "tsdl/backend/kernels/simd";
+import { Slot } from "tsdl/backend/kernels/simd/workers";
+import { KERNELS_WASM } from "tsdl/backend/kernels/simd/binary";
+import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
+import wabt = require("wabt");
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 jest.setTimeout(120000);
@@ -76,7 +84,7 @@ afterAll(() => {
 
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
-    ["AvgPoolGrad", "BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
+    ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
       "Sum", "Mean", "Tanh", "_FusedMatMul"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
@@ -116,7 +124,11 @@ describe("Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter)", () => {
     record("Conv2D grads", e);
   });
 
-  test.each([1, 2])("kernel level, explicit padding and NCHW, stride %i", async (s) => {
+  test.each([
+    [1, true], [2, true], [1, false], [2, false],
+  ])("kernel level, explicit padding and NCHW, stride %i, own dW and dx kernels %s", async (s, own) => {
+    filterGradTuning.own = own;
+    inputGradTuning.own = own;
     const [n, h, w, ci, co, k] = [2, 9, 8, 3, 5, 3];
     const pad = [[0, 0], [1, 2], [2, 0], [0, 0]] as tf.backend_util.ExplicitPadding;
     const padNCHW = [[0, 0], [0, 0], [1, 2], [2, 0]] as tf.backend_util.ExplicitPadding;
@@ -144,6 +156,8 @@ describe("Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter)", () => {
       );
       record("Conv2D grads", e);
     }
+    filterGradTuning.own = true;
+    inputGradTuning.own = true;
   });
 
   test("conv2dTranspose (Conv2DBackpropInput as a forward op), stride 2", async () => {
@@ -155,6 +169,222 @@ describe("Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter)", () => {
       (x, f) => [tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 10, 12, 3], 2, "same")],
     );
     record("Conv2D grads", e);
+  });
+});
+
+describe("forward Conv2D / FusedConv2D on the own kernel", () => {
+  afterEach(() => (forwardConvTuning.own = true));
+  const cases = [
+    { n: 3, h: 11, w: 9, ci: 5, co: 13, k: 3, s: 2, pad: "same" as const, own: true },
+    { n: 2, h: 12, w: 12, ci: 1, co: 8, k: 5, s: 1, pad: "valid" as const, own: true },
+    { n: 1, h: 7, w: 10, ci: 9, co: 3, k: 2, s: 3, pad: "same" as const, own: true },
+    { n: 3, h: 11, w: 9, ci: 5, co: 13, k: 3, s: 2, pad: "same" as const, own: false },
+  ];
+  test.each(cases)("n$n $h×$w ci$ci co$co k$k s$s $pad, own $own: conv, fused bias + relu and their gradients", async (c) => {
+    forwardConvTuning.own = c.own;
+    const e = await compare(
+      [
+        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 100 + c.k) },
+        { shape: [c.k, c.k, c.ci, c.co], data: values(c.k * c.k * c.ci * c.co, 101) },
+        { shape: [c.co], data: values(c.co, 102) },
+      ],
+      (x, f, b) => {
+        const fused = (v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: c.pad, bias: bb, activation: "relu" });
+        return [
+          tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad),
+          fused(x, f, b),
+          ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
+        ];
+      },
+    );
+    record("Conv2D", e);
+  });
+});
+
+describe("Conv2DBackpropFilter: tsdl's own wasm SIMD kernel", () => {
+  test("it compiled on this backend's memory and is the default", async () => {
+    await tf.setBackend("wasm");
+    const k = simdKernels(tf.backend() as unknown as BackendWasm);
+    expect(k).not.toBeInstanceOf(Error);
+    expect(filterGradTuning.own).toBe(true);
+  });
+
+  test("binary.ts is what wat.ts assembles to (else: node scripts/build-wasm.js)", async () => {
+    const w = await wabt();
+    for (const shared of [false, true]) {
+      const mod = w.parseWat("kernels.wat", kernelsWat(shared), { simd: true, threads: shared });
+      const got = Buffer.from(mod.toBinary({}).buffer).toString("base64");
+      mod.destroy();
+      if (got !== KERNELS_WASM[shared ? "shared" : "plain"]) {
+        throw new Error("lib/src/backend/kernels/simd/binary.ts is stale: run npm run build && node scripts/build-wasm.js");
+      }
+    }
+  });
+
+  // bigger than the shapes above: several 4-row tiles and 8-column panels, partial ones, stride 2
+  test.each([
+    { n: 3, h: 14, w: 13, ci: 7, co: 19, k: 3, s: 1, pad: "same" as const },
+    { n: 2, h: 16, w: 15, ci: 8, co: 16, k: 5, s: 2, pad: "valid" as const },
+    { n: 2, h: 12, w: 12, ci: 1, co: 8, k: 5, s: 1, pad: "same" as const },
+  ])("n$n $h×$w ci$ci co$co k$k s$s $pad against cpu", async (c) => {
+    const e = await compare(
+      [
+        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 60 + c.ci) },
+        { shape: [c.k, c.k, c.ci, c.co], data: values(c.k * c.k * c.ci * c.co, 61) },
+      ],
+      (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(x as tf.Tensor4D, v as tf.Tensor4D, c.s, c.pad)))(f)],
+    );
+    record("Conv2D grads", e);
+  });
+});
+
+describe("Conv2DBackpropFilter: the own kernel on every wasm thread (worker_threads)", () => {
+  // init() (beforeAll) started wasm with one thread per core: 2 on the course machine
+  afterEach(() => Object.assign(ownKernelTuning, { threads: 0, flopsPerThread: 2e6 }));
+
+  test.each([
+    { n: 5, h: 9, w: 11, ci: 3, co: 13, k: 3, s: 1, pad: "same" as const },
+    { n: 4, h: 16, w: 15, ci: 8, co: 16, k: 5, s: 2, pad: "valid" as const },
+    { n: 1, h: 8, w: 8, ci: 2, co: 9, k: 3, s: 1, pad: "valid" as const },
+  ])("n$n $h×$w ci$ci co$co k$k s$s $pad: threads share the samples, dW equals cpu's", async (c) => {
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    if (!threads) {
+      // one core: nothing to share (the plain build never starts workers)
+      expect(require("os").cpus().length).toBe(1);
+      return;
+    }
+    expect(threads.ready()).toBe(threads.threads);
+    ownKernelTuning.flopsPerThread = 0; // small shapes: still split
+    // the filter-gradient jobs (KIND 0; the forward convolution's jobs are KIND 1) and their sample counts
+    const counts: number[][] = [];
+    const run = threads.run;
+    threads.run = (k, picked) => {
+      const kind = threads.control[Slot.KIND];
+      const r = run.call(threads, k, picked);
+      if (kind === 0) counts.push(r);
+      return r;
+    };
+    let e: number;
+    try {
+      e = await compare(
+        [
+          { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 70 + c.n) },
+          { shape: [c.k, c.k, c.ci, c.co], data: values(c.k * c.k * c.ci * c.co, 71) },
+        ],
+        (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(x as tf.Tensor4D, v as tf.Tensor4D, c.s, c.pad)))(f)],
+      );
+    } finally {
+      threads.run = run;
+    }
+    expect(e).toBeLessThan(TOL);
+    if (c.n === 1) {
+      expect(counts).toEqual([]); // one sample: the caller alone
+    } else {
+      expect(counts.length).toBe(1);
+      expect(counts[0].length).toBe(Math.min(c.n, threads.threads));
+      expect(counts[0].reduce((a, b) => a + b, 0)).toBe(c.n);
+    }
+  });
+
+  test("Conv2DBackpropInput's own convolution: samples shared by the threads, dx equals cpu's", async () => {
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    ownKernelTuning.flopsPerThread = 0;
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    const e = await compare(
+      [{ shape: [5, 11, 10, 6], data: values(3300, 84) }, { shape: [3, 3, 6, 7], data: values(378, 85) }],
+      (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 2, "same")))(x)],
+    );
+    expect(e).toBeLessThan(TOL);
+    if (spy) {
+      const counts = spy.mock.results.map((r) => r.value as number[]);
+      spy.mockRestore();
+      expect(counts.some((c) => c.length === 2 && c[0] + c[1] === 5)).toBe(true);
+    }
+  });
+
+  test("1 thread and all threads give the same dW (mnist-like layer)", () => {
+    tf.setBackend("wasm");
+    const [x, dy] = [tf.tensor(values(8 * 26 * 26 * 32, 80), [8, 26, 26, 32]), tf.tensor(values(8 * 24 * 24 * 64, 81), [8, 24, 24, 64])];
+    const dw = (threads: number) => {
+      ownKernelTuning.threads = threads;
+      return tf.engine().runKernel("Conv2DBackpropFilter", { x, dy },
+        { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dimRoundingMode: undefined, filterShape: [3, 3, 32, 64] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    };
+    const before = tf.memory().numTensors;
+    const [one, all] = [dw(1), dw(0)];
+    expect(relErr(all.dataSync(), one.dataSync())).toBeLessThan(TOL);
+    tf.dispose([one, all]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, dy]);
+  });
+});
+
+describe("Conv2DBackpropFilter fallback composition: K-blocking (batch chunks summed)", () => {
+  // n samples in chunks of `chunk`: uniform chunks read views of one transposed layout; the n mod chunk
+  // samples left over join the last chunk (its own transposes); chunk ≥ n is the unblocked composition.
+  beforeEach(() => {
+    filterGradTuning.own = false;
+  });
+  const cases = [
+    { n: 7, chunk: 3, k: 3, s: 1, pad: "same" as const }, // 1 uniform chunk + a last one of 4
+    { n: 8, chunk: 2, k: 3, s: 2, pad: "valid" as const }, // 4 uniform chunks
+    { n: 9, chunk: 2, k: 5, s: 2, pad: "same" as const }, // 3 uniform + a last of 3
+    { n: 5, chunk: 1, k: 2, s: 1, pad: "valid" as const }, // one sample per chunk
+    { n: 1, chunk: 4, k: 3, s: 1, pad: "same" as const }, // batch 1
+    { n: 3, chunk: 2, k: 3, s: 3, pad: "same" as const }, // no uniform chunk: one of 3
+  ];
+  afterEach(() => {
+    filterGradTuning.chunk = 0;
+    filterGradTuning.own = true;
+  });
+  test.each(cases)("n$n chunk $chunk k$k s$s $pad", async (c) => {
+    const [h, w, ci, co] = [9, 10, 5, 6];
+    filterGradTuning.chunk = c.chunk;
+    const e = await compare(
+      [
+        { shape: [c.n, h, w, ci], data: values(c.n * h * w * ci, 50 + c.n) },
+        { shape: [c.k, c.k, ci, co], data: values(c.k * c.k * ci * co, 51) },
+      ],
+      (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(x as tf.Tensor4D, v as tf.Tensor4D, c.s, c.pad)))(f)],
+    );
+    record("Conv2D grads", e);
+  });
+
+  test("the chunk rule: about 1.5 MB of x and dy per chunk, at least 1 sample, at most n", () => {
+    filterGradTuning.chunk = 0;
+    const mb = 2 ** 20 / 4; // floats in 1 MB
+    expect(filterChunk(64, mb / 4, mb / 4)).toBe(3); // 0.5 MB per sample
+    expect(filterChunk(64, 2 * mb, mb)).toBe(1);
+    expect(filterChunk(10, 16, 16)).toBe(10);
+    filterGradTuning.chunk = 4;
+    expect(filterChunk(64, 16, 16)).toBe(4);
+    expect(filterChunk(3, 16, 16)).toBe(3);
+  });
+
+  test("views free nothing of their parent, and nothing leaks", async () => {
+    await tf.setBackend("wasm");
+    const backend = tf.backend() as unknown as BackendWasm;
+    const x = tf.tensor4d(values(6 * 8 * 8 * 3, 3), [6, 8, 8, 3]);
+    const dy = tf.tensor4d(values(6 * 6 * 6 * 4, 4), [6, 6, 6, 4]);
+    filterGradTuning.chunk = 2;
+    const before = backend.numDataIds();
+    const run = () =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy },
+        { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dimRoundingMode: undefined, filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const g1 = run();
+    const g2 = run();
+    expect(Array.from(g2.dataSync())).toEqual(Array.from(g1.dataSync()));
+    expect(backend.numDataIds()).toBe(before + 2);
+    expect(Array.from(x.dataSync().slice(0, 3))).toEqual(Array.from(values(6 * 8 * 8 * 3, 3).slice(0, 3)));
+    const o = new Ops(backend);
+    expect(() => o.out(o.view(x, 0, [2, 8, 8, 3]))).toThrow(/view/);
+    expect(() => o.view(x, 6 * 8 * 8 * 3 - 1, [2])).toThrow(/outside/);
+    o.dispose();
+    expect(backend.numDataIds()).toBe(before + 2);
+    tf.dispose([x, dy, g1, g2]);
   });
 });
 
@@ -224,12 +454,28 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
   cases.push({ k: 3, s: 3, pad: "same", n: 1, h: 10, w: 11, c: 2 });
   cases.push({ k: 2, s: 3, pad: "valid", n: 2, h: 10, w: 11, c: 3 }); // gaps between windows
   cases.push({ k: 1, s: 2, pad: "same", n: 2, h: 7, w: 6, c: 2 });
+  // groups of 4 channels and a remainder (the own kernel's vector and scalar paths)
+  cases.push({ k: 3, s: 2, pad: "same", n: 2, h: 9, w: 7, c: 6 });
+  cases.push({ k: 2, s: 2, pad: "valid", n: 3, h: 6, w: 6, c: 9 });
+  const maxCases = cases.flatMap((c) => [{ ...c, own: true }, { ...c, own: false }]);
+  afterEach(() => (poolTuning.own = true));
 
-  test.each(cases)("max k$k s$s $pad n$n $h×$w c$c (integer inputs: ties)", async (c) => {
+  test.each(maxCases)("max k$k s$s $pad n$n $h×$w c$c own kernel: $own (integer inputs: ties)", async (c) => {
+    poolTuning.own = c.own;
     const sz = c.n * c.h * c.w * c.c;
     const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(sz, c.k * 10 + c.s, true) }], (x) => {
       const f = (v: tf.Tensor) => weightedSum(tf.maxPool(v as tf.Tensor4D, c.k, c.s, c.pad));
       return [tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad), tf.grad(f)(x)];
+    });
+    record("MaxPoolGrad", e);
+  });
+
+  test("max, own kernel: a window wholly in the padding drops its gradient, like cpu", async () => {
+    // 4×4 input padded to 8×8 (bottom/right), k 2 s 3: windows at rows/cols 6–7 lie wholly in the padding
+    const attrs = { filterSize: [2, 2], strides: [3, 3], pad: [[0, 0], [0, 4], [0, 4], [0, 0]], dimRoundingMode: undefined };
+    const e = await compare([{ shape: [1, 4, 4, 5], data: values(80, 90, true) }, { shape: [1, 3, 3, 5], data: values(45, 91) }], (x, dy) => {
+      const y = tf.engine().runKernel("MaxPool", { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return [tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
     });
     record("MaxPoolGrad", e);
   });

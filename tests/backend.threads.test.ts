@@ -92,8 +92,15 @@ require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFi
   fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
 }).outputText, file);
 const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+const simd = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/kernels/simd/index.ts"))});
+simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads take part even in this small net
 (async () => {
   const info = await init({ backend: "wasm", threads: 2 });
+  const kt = simd.kernelThreads(tf.backend());
+  const runs = [];
+  const run = kt.run.bind(kt);
+  const KIND = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/kernels/simd/workers.ts"))}).Slot.KIND;
+  kt.run = (k, picked) => { const kind = kt.control[KIND]; const c = run(k, picked); runs.push({ kind, c }); return c; };
   const w = tf.variable(tf.randomNormal([3, 3, 1, 4], 0, 0.1)), d = tf.variable(tf.randomNormal([4 * 7 * 7, 10], 0, 0.1));
   const x = tf.randomNormal([8, 14, 14, 1]), y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], "int32"), 10);
   const opt = tf.train.sgd(0.1);
@@ -101,6 +108,7 @@ const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/i
     opt.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.reshape(
       tf.maxPool(tf.relu(tf.conv2d(x, w, 1, "same")), 2, 2, "valid"), [8, -1]), d)));
   }
+  console.log("WORKERS " + JSON.stringify(runs));
   console.log("DONE " + Date.now() + " " + JSON.stringify(info));
 })().catch((e) => { console.error(e); process.exitCode = 1; });
 `;
@@ -117,6 +125,12 @@ const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/i
   const m = /DONE (\d+) (.*)/.exec(out);
   expect({ code, err: code === 0 ? "" : err, done: !!m }).toEqual({ code: 0, err: "", done: true });
   const info = JSON.parse((m as RegExpExecArray)[2]);
+  // the own kernels' worker thread shared the 8 samples of each of the 3 steps' filter gradients (KIND 0)
+  // and forward convolutions (KIND 1), and did not keep the child alive
+  const runs = JSON.parse((/WORKERS (.*)/.exec(out) as RegExpExecArray)[1]) as Array<{ kind: number; c: number[] }>;
+  expect(runs.filter((r) => r.kind === 0).length).toBe(3);
+  expect(runs.filter((r) => r.kind === 1).length).toBeGreaterThanOrEqual(3);
+  expect(runs.every((r) => r.c.length === 2 && r.c[0] + r.c[1] === 8)).toBe(true);
   expect(info).toMatchObject({ name: "wasm", threads: 2, simd: true });
   expect(out).toMatch(/tsdl: backend wasm \(threads: 2, SIMD\) — TSDL_BACKEND to change/);
   const lingered = exitedAt - Number((m as RegExpExecArray)[1]);

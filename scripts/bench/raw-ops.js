@@ -4,6 +4,14 @@
 // TSDL_THREADS apply). Needs the built lib (npm run build).
 //   node scripts/bench/raw-ops.js [--net lenet,mnist,cifar,mlp] [--steps 10] [--warmup 3] [--threads N]
 //                         [--backend wasm] [--fused] [--profile] [--shapes] [--top 8] [--json] [--lib path/to/index.js]
+//                         [--ab filter|threads|pool|input|forward] [--ab-filter]
+// --ab SET: kernel variants in one process, steps taken in turn (same load for all); median wall and CPU
+// ms/step of each. filter (= --ab-filter): Conv2DBackpropFilter "own" (tsdl's wasm SIMD kernel, the
+// default), "blocked" (the XNNPACK composition, batch chunks by the rule), "old" (the composition
+// unblocked, as before 2026-11-24). threads: the own dW kernel on "all" wasm threads (default) or "one".
+// pool: MaxPoolGrad by the "own" wasm kernel (default) or "composed" of element-wise kernels. input:
+// Conv2DBackpropInput's convolution on the "own" kernel (default) or "xnnpack". forward: Conv2D and
+// FusedConv2D likewise.
 // Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
 "use strict";
 const path = require("path");
@@ -101,6 +109,21 @@ async function main() {
   const warmup = Number(opt("warmup", 3));
   const nets = opt("net", Object.keys(NETS).join(",")).split(",");
   const prof = flag("profile") || flag("shapes") ? kernelProfiler() : null;
+  const abSet = flag("ab-filter") ? "filter" : opt("ab", null);
+  const kernelsDir = path.join(path.dirname(require.resolve(path.resolve(opt("lib", path.join(__dirname, "..", "..", "lib", "dist", "index.js"))))), "backend", "kernels");
+  const knob = (file, name) => () => require(path.join(kernelsDir, file))[name];
+  // each variant: [knob object, settings]
+  const AB = {
+    filter: { own: [knob("conv.js", "filterGradTuning"), { own: true, chunk: 0 }], blocked: [knob("conv.js", "filterGradTuning"), { own: false, chunk: 0 }], old: [knob("conv.js", "filterGradTuning"), { own: false, chunk: 1e9 }] },
+    threads: { all: [knob("simd/index.js", "ownKernelTuning"), { threads: 0 }], one: [knob("simd/index.js", "ownKernelTuning"), { threads: 1 }] },
+    input: { own: [knob("conv.js", "inputGradTuning"), { own: true }], xnnpack: [knob("conv.js", "inputGradTuning"), { own: false }] },
+    forward: { own: [knob("conv-forward.js", "forwardConvTuning"), { own: true }], xnnpack: [knob("conv-forward.js", "forwardConvTuning"), { own: false }] },
+    pool: { own: [knob("pool.js", "poolTuning"), { own: true }], composed: [knob("pool.js", "poolTuning"), { own: false }] },
+  };
+  if (abSet && !AB[abSet]) throw new Error(`--ab ${abSet}: unknown set, use one of ${Object.keys(AB).join(", ")}`);
+  const variants = abSet ? AB[abSet] : null;
+  const apply = (name) => { const [get, v] = variants[name]; Object.assign(get(), v); };
+  const tuning = variants;
   if (prof) prof.withShapes = flag("shapes");
   const results = [];
   for (const net of nets) {
@@ -114,8 +137,11 @@ async function main() {
     let lossN = 0;
     const tensors = [];
     prof && prof.reset();
+    const names = variants ? Object.keys(variants) : [];
+    const ab = Object.fromEntries(names.map((k) => [k, { wall: [], cpu: [] }]));
     for (let i = 0; i < warmup + steps; i++) {
       if (prof && i === warmup) prof.start();
+      if (tuning) apply(names[i % names.length]);
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       const hb = host[i % host.length];
@@ -130,12 +156,17 @@ async function main() {
       if (i === 0) loss0 = lv;
       lossN = lv;
       if (i >= warmup) {
+        if (tuning) {
+          ab[names[i % names.length]].wall.push(dt);
+          ab[names[i % names.length]].cpu.push((dc.user + dc.system) / 1000);
+        }
         times.push(dt);
         cpu.push((dc.user + dc.system) / 1000);
         tensors.push(tf.memory().numTensors);
       }
     }
     prof && prof.stop();
+    if (tuning) apply(names[0]); // the default
     const s = [...times].sort((a, b) => a - b);
     const med = s[Math.floor(s.length / 2)];
     const cs = [...cpu].sort((a, b) => a - b);
@@ -146,6 +177,10 @@ async function main() {
       probeMs: NETS[net].probeMs, steps, loss: [+loss0.toFixed(3), +lossN.toFixed(3)],
       tensorsFlat: tensors[0] === tensors[tensors.length - 1],
     };
+    if (tuning) {
+      const m = (a) => +[...a].sort((p, q) => p - q)[Math.floor(a.length / 2)].toFixed(1);
+      r.ab = Object.fromEntries(names.map((k) => [k, { wall: m(ab[k].wall), cpu: m(ab[k].cpu), steps: ab[k].wall.length }]));
+    }
     if (prof) {
       const rows = prof.report(steps);
       r.kernelMs = +prof.totalMs(steps).toFixed(1);
@@ -158,6 +193,7 @@ async function main() {
     else {
       console.log(`${net.padEnd(6)} ${NETS[net].what}, batch ${batch}: median ${r.medMs} ms/step (min ${r.minMs}, ` +
         `CPU ${r.cpuMs} ms; probe ${r.probeMs}), loss ${r.loss[0]} → ${r.loss[1]}, tensors flat: ${r.tensorsFlat}`);
+      if (r.ab) console.log(`  ${abSet} variants (steps in turn, median ms/step): ${JSON.stringify(r.ab)}`);
       if (r.top) {
         console.log(`  kernel time ${r.kernelMs} ms/step; top kernels:`);
         console.table(r.top);

@@ -3,6 +3,8 @@ import * as os from "os";
 import { tf } from "./tf";
 import { installThreadsPatch, unrefPthreadWorkers, type PThreadLike } from "./threads";
 import { registerWasmKernels } from "./kernels";
+import { startKernelThreads } from "./kernels/simd";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
 export interface BackendInfo {
@@ -250,5 +252,7 @@ async function startWasm(threads: number): Promise<BackendInfo> {
       );
     }
   }
+  // tsdl's own kernels on every thread too (worker_threads on the shared memory; ready before step 1)
+  if (actual > 1) await startKernelThreads(tf.backend() as unknown as BackendWasm, actual);
   return { name: "wasm", tfBackend: tf.getBackend(), threads: actual, simd };
 }

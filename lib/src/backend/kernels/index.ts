@@ -1,12 +1,15 @@
 // The wasm kernels tsdl replaces (or adds), each composed of fast wasm kernels and falling back to the
 // original kernel for the cases it does not handle. Registered once, before the wasm backend is used.
 import { conv2DBackpropFilter, conv2DBackpropInput } from "./conv";
+import { conv2D, fusedConv2D } from "./conv-forward";
 import { tanh, identity, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { avgPoolGrad, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
 export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
+  Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   BatchMatMul: batchMatMul,

@@ -1,4 +1,5 @@
-// Pooling gradients on wasm from vectorised element-wise kernels (wasm 4.22's are scalar loops).
+// Pooling gradients on wasm (wasm 4.22's are scalar loops). MaxPoolGrad: tsdl's own wasm SIMD kernel
+// (./simd, one pass) whenever it compiled; otherwise, and for AvgPoolGrad, vectorised element-wise kernels:
 //
 // Non-overlapping windows (k ≤ s, the usual 2×2 / stride 2) are handled at the input's resolution, as
 // broadcasts over [sh, sw] blocks. Overlapping ones go window offset by window offset: for offset (i, j),
@@ -6,6 +7,7 @@
 // contribution is scattered back the same way. Only vectorised wasm kernels are used: wasm's Slice,
 // StridedSlice, Equal/Greater and rank-5/6 Transposes are JavaScript or scalar loops, 10–300× slower.
 import { tf } from "../tf";
+import { maxPoolGradOwn, simdKernels } from "./simd";
 import { type KernelArgs, type Ops, type Replacement, type TensorInfo, withOps } from "./util";
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
@@ -111,10 +113,15 @@ export const maxPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
     if (!original) throw new Error("tsdl: no wasm MaxPoolGrad");
     return original({ inputs, attrs, backend });
   }
-  return withOps(backend, (o) =>
-    o.out(g.kh <= g.sh && g.kw <= g.sw ? maxGradTiled(o, dy, input, output, g) : maxGradOverlapping(o, dy, input, output, g)),
-  );
+  const own = poolTuning.own && dy.dtype === "float32" ? simdKernels(backend) : null;
+  return withOps(backend, (o) => {
+    if (own && !(own instanceof Error)) return o.out(maxPoolGradOwn(o, own, input, dy, g));
+    return o.out(g.kh <= g.sh && g.kw <= g.sw ? maxGradTiled(o, dy, input, output, g) : maxGradOverlapping(o, dy, input, output, g));
+  });
 };
+
+/** Knob for tests and scripts/bench: `own` false forces the compositions below (the fallback). */
+export const poolTuning = { own: true };
 
 /**
  * Windows that do not overlap (k ≤ s: the usual 2×2 / stride 2), all in the input's resolution with

@@ -54,6 +54,8 @@ export const size = (shape: readonly number[]): number => shape.reduce((a, b) =>
  */
 export class Ops {
   private tmp: TensorInfo[] = [];
+  /** data ids of view() aliases: unregistered (never freed) by dispose() */
+  private views = new Set<object>();
   constructor(readonly backend: BackendWasm) {}
 
   /** Runs the current wasm kernel `name`. */
@@ -80,6 +82,7 @@ export class Ops {
   }
   /** The kernel's output: an intermediate is kept; an input gets one more reference (no copy). */
   out(t: TensorInfo): TensorInfo {
+    if (this.views.has(t.dataId)) throw new Error("tsdl: a view() cannot be a kernel's output (copy it first)");
     const i = this.tmp.lastIndexOf(t);
     if (i >= 0) {
       this.tmp.splice(i, 1);
@@ -89,8 +92,36 @@ export class Ops {
     return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
   }
   dispose(): void {
+    // views first (their memory belongs to another buffer); a reshape of a view in tmp then finds no data
+    for (const id of this.views) {
+      this.backend.wasm.tfjs.disposeData(this.backend.dataIdMap.get(id).id);
+      this.backend.dataIdMap.delete(id);
+    }
+    this.views.clear();
     for (const t of this.tmp) this.backend.disposeData(t.dataId);
     this.tmp = [];
+  }
+
+  /**
+   * Elements [offset, offset + size(shape)) of x's buffer as a float32 tensor, no copy: a kernel input
+   * only, valid until dispose() (x must outlive it), never an output. Registered with the wasm module
+   * under a fresh id, so that XNNPACK's operator caches keyed by id never mix it up with x.
+   */
+  view(x: TensorInfo, offset: number, shape: number[]): TensorInfo {
+    if (x.dtype !== "float32" || offset < 0 || offset + size(shape) > size(x.shape)) {
+      throw new Error(`tsdl: view of ${size(shape)} elements at ${offset} outside a ${x.dtype} [${x.shape}]`);
+    }
+    return this.aliasAt(this.backend.dataIdMap.get(x.dataId).memoryOffset + 4 * offset, shape);
+  }
+  private aliasAt(memoryOffset: number, shape: number[]): TensorInfo {
+    // dataIdNextNumber is private in the typings; the alias needs an id the backend will never hand out
+    const b = this.backend as unknown as { dataIdNextNumber: number };
+    const id = b.dataIdNextNumber++;
+    const dataId = { id };
+    this.backend.dataIdMap.set(dataId, { id, memoryOffset, shape, dtype: "float32", refCount: 1 });
+    this.backend.wasm.tfjs.registerTensor(id, size(shape), memoryOffset);
+    this.views.add(dataId);
+    return { dataId, shape, dtype: "float32" };
   }
 
   reshape(x: TensorInfo, shape: number[]): TensorInfo {

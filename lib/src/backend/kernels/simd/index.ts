@@ -1,0 +1,275 @@
+// tsdl's own wasm SIMD kernels (./wat.ts, assembled into ./binary.ts), instantiated on the tfjs wasm
+// module's own memory: they read tensors in place (their heap offsets) and write into tensors the backend
+// made. On tfjs' threaded build they run on every thread (./workers.ts), else on the caller's.
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { type Ops, type TensorInfo, size } from "../util";
+import { KERNELS_WASM } from "./binary";
+import { TILE_ROWS } from "./wat";
+import { type ConvExports, KernelThreads, Slot, ThreadSlot, takeSamples } from "./workers";
+
+/** Emscripten's module, as far as used here (its typings declare neither wasmMemory nor asm). */
+interface WasmModule {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPU8: Uint8Array;
+}
+
+export interface OwnExports extends ConvExports {
+  maxPoolGrad(x: number, dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number,
+    oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number, write: number): void;
+}
+
+interface Kernels {
+  exports: OwnExports;
+  bytes: Uint8Array;
+  memory: WebAssembly.Memory;
+  shared: boolean;
+  threads: KernelThreads | null;
+}
+const instances = new WeakMap<object, Kernels | Error>();
+
+function decode(b64: string): Uint8Array {
+  if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(b64, "base64"));
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+function kernels(backend: BackendWasm): Kernels | Error {
+  const cached = instances.get(backend);
+  if (cached) return cached;
+  let r: Kernels | Error;
+  try {
+    const mod = backend.wasm as unknown as WasmModule;
+    const memory = mod.wasmMemory ?? mod.asm?.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new Error("tfjs-backend-wasm's memory not found");
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = decode(shared ? KERNELS_WASM.shared : KERNELS_WASM.plain);
+    // small (~1.3 KB): synchronous compilation is allowed everywhere
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as OwnExports;
+    r = { exports, bytes, memory, shared, threads: null };
+  } catch (e) {
+    r = new Error(`tsdl: own wasm kernels unavailable (${(e as Error).message})`);
+  }
+  instances.set(backend, r);
+  return r;
+}
+
+/**
+ * The kernel module on `backend`'s memory (the threaded build's shared memory, or the plain build's
+ * exported one), compiled once per backend; an Error if it cannot be (a tfjs other than 4.22).
+ */
+export function simdKernels(backend: BackendWasm): OwnExports | Error {
+  const k = kernels(backend);
+  return k instanceof Error ? k : k.exports;
+}
+
+/**
+ * Starts `threads` − 1 worker threads for the own kernels on `backend` (threaded build only) and resolves
+ * with the threads ready, the caller included: 1 where workers cannot run (plain build, no worker_threads).
+ * Idempotent; init() awaits it, so the first training step already runs on every thread.
+ */
+export async function startKernelThreads(backend: BackendWasm, threads: number): Promise<number> {
+  const k = kernels(backend);
+  if (k instanceof Error || !k.shared || threads < 2 || typeof Atomics.wait !== "function") return 1;
+  if (!k.threads) {
+    try {
+      k.threads = new KernelThreads(k.bytes, k.memory, threads);
+    } catch {
+      return 1; // no worker_threads (a browser bundle): the caller's thread only
+    }
+  }
+  return k.threads.whenReady();
+}
+
+/** The worker threads of `backend`'s kernels, if started (tests, bench). */
+export function kernelThreads(backend: BackendWasm): KernelThreads | null {
+  const k = kernels(backend);
+  return k instanceof Error ? null : k.threads;
+}
+
+/**
+ * Knobs for tests and scripts/bench: the most threads a filter gradient uses (0: all ready), and the work
+ * (FLOPs) that makes an extra thread worth its wake-up (~50 µs, so ~2 MFLOP at ~40 GFLOP/s).
+ */
+export const ownKernelTuning = { threads: 0, flopsPerThread: 2e6 };
+
+export interface FilterGeometry {
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  top: number;
+  left: number;
+}
+
+/**
+ * Conv2DBackpropFilter, NHWC float32: dW [kh, kw, ci, co] from x [n, H, W, ci] and dy [n, oh, ow, co],
+ * by the own kernel (see ./wat.ts). x is zero-padded first (one PadV2) when the geometry needs it.
+ */
+export function filterGrad(o: Ops, k: ConvExports, x: TensorInfo, dy: TensorInfo, g: FilterGeometry): TensorInfo {
+  const mod = o.backend.wasm as unknown as WasmModule;
+  const [n, H, W, ci] = x.shape;
+  const [, oh, ow, co] = dy.shape;
+  const { kh, kw, strideH: sh, strideW: sw, top, left } = g;
+  const Hp = Math.max(H + top, (oh - 1) * sh + kh);
+  const Wp = Math.max(W + left, (ow - 1) * sw + kw);
+  const xp = top || left || Hp > H + top || Wp > W + left
+    ? o.pad(x, [[0, 0], [top, Hp - H - top], [left, Wp - W - left], [0, 0]])
+    : x;
+  const M = kh * kw * ci;
+  const rowsPadded = Math.ceil(M / TILE_ROWS) * TILE_ROWS;
+  if (n * oh * ow === 0) return o.filled([kh, kw, ci, co], 0);
+  const out = o.track(o.backend.makeOutput([kh, kw, ci, co], "float32"));
+  if (size(out.shape) === 0) return out;
+  const own = kernels(o.backend);
+  const threads = own instanceof Error ? null : own.threads;
+  let use = Math.min(n, ownKernelTuning.threads || Infinity);
+  use = Math.max(1, Math.min(use, Math.floor((2 * M * co * oh * ow * n) / ownKernelTuning.flopsPerThread)));
+  const picked = threads && use > 1 ? threads.pick(use) : [0];
+  const perThread = 32 * TILE_ROWS + oh * ow * Math.ceil(co / 8) * 32;
+  const partBytes = M * co * 4;
+  const T = picked.length;
+  const block = mod._malloc(4 * rowsPadded + T * perThread + (T - 1) * partBytes);
+  const heap = () => (own instanceof Error ? mod.HEAPU8.buffer : own.memory.buffer); // current (growth)
+  try {
+    const offs = block;
+    const table = new Int32Array(heap(), offs, rowsPadded); // after the malloc (growth detaches)
+    for (let m = 0; m < rowsPadded; m++) {
+      const r = Math.min(m, M - 1);
+      const c = r % ci;
+      const j = Math.floor(r / ci) % kw;
+      const i = Math.floor(r / (kw * ci));
+      table[m] = ((i * Wp + j) * ci + c) * 4;
+    }
+    const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
+    const [px, pdy, pc] = [at(xp), at(dy), at(out)];
+    const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
+    const job: [number, number][] = [[Slot.KIND, 0], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4], [Slot.DY, pdy],
+      [Slot.DYSTEP, oh * ow * co * 4], [Slot.OFFS, offs], [Slot.M, M], [Slot.OH, oh], [Slot.OW, ow],
+      [Slot.CS, sw * ci * 4], [Slot.RS, sh * Wp * ci * 4], [Slot.CO, co]];
+    for (const [slot, v] of job) c[slot] = v;
+    const parts = [pc];
+    picked.forEach((t, i) => {
+      const base = Slot.THREAD + t * ThreadSlot.SIZE;
+      const scratch = offs + 4 * rowsPadded + i * perThread;
+      if (i > 0) parts.push(offs + 4 * rowsPadded + T * perThread + (i - 1) * partBytes);
+      c[base + ThreadSlot.PART] = parts[i];
+      c[base + ThreadSlot.SCRATCH] = scratch;
+      c[base + ThreadSlot.PANELS] = scratch + 32 * TILE_ROWS;
+    });
+    if (threads && T > 1) {
+      sumParts(heap(), parts, threads.run(k, picked), M * co);
+    } else {
+      c[Slot.NEXT] = 0;
+      takeSamples(k, c, 0);
+    }
+  } finally {
+    mod._free(block);
+  }
+  return out;
+}
+
+/** out (parts[0]) = Σ of the parts of the threads that took samples (the others hold garbage). */
+function sumParts(heap: ArrayBufferLike, parts: number[], counts: number[], len: number): void {
+  const out = new Float32Array(heap, parts[0], len);
+  let first = counts[0] > 0;
+  for (let t = 1; t < parts.length; t++) {
+    if (!counts[t]) continue;
+    const p = new Float32Array(heap, parts[t], len);
+    if (first) for (let i = 0; i < len; i++) out[i] += p[i];
+    else out.set(p);
+    first = true;
+  }
+}
+
+export interface PoolGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+  oh: number;
+  ow: number;
+}
+
+/**
+ * MaxPoolGrad, NHWC float32, in one pass by the own kernel (./pool-wat.ts): dx [n, H, W, c] gets each
+ * window's dy at its FIRST maximum (row-major), as tfjs cpu and PyTorch; `x` the pool's input.
+ */
+export function maxPoolGradOwn(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorInfo, g: PoolGeometry): TensorInfo {
+  const [n, H, W, c] = x.shape;
+  const out = o.track(o.backend.makeOutput(x.shape, "float32"));
+  if (size(out.shape) === 0) return out;
+  const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
+  const own = kernels(o.backend);
+  const heap = own instanceof Error ? (o.backend.wasm as unknown as WasmModule).HEAPU8.buffer : own.memory.buffer;
+  // disjoint windows write every pixel they cover: zero-fill first only where some pixel is in none
+  const write = g.kh <= g.sh && g.kw <= g.sw;
+  const covers = g.kh === g.sh && g.kw === g.sw && g.oh * g.sh - g.top >= H && g.ow * g.sw - g.left >= W;
+  if (!(write && covers) || size(dy.shape) === 0) new Float32Array(heap, at(out), size(out.shape)).fill(0);
+  if (size(dy.shape) === 0) return out;
+  k.maxPoolGrad(at(x), at(dy), at(out), 0, n, H, W, c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left, write ? 1 : 0);
+  return out;
+}
+
+/**
+ * Conv2D, NHWC float32, stride 1..s, by the filter-gradient kernel with the roles swapped: rows = output
+ * positions (offset table), K = kh rows of kw·ci contiguous floats of x (cs 4 bytes, rs one padded x row),
+ * B = the filter packed once. `pads` [top, bottom, left, right]; x is zero-padded first when needed.
+ * Samples shared by every thread like the filter gradient's (each writes its own output samples).
+ */
+export function conv2dOwn(o: Ops, k: OwnExports, x: TensorInfo, filter: TensorInfo, sh: number, sw: number,
+  pads: [number, number, number, number]): TensorInfo {
+  const mod = o.backend.wasm as unknown as WasmModule;
+  const [n, H, W, ci] = x.shape;
+  const [kh, kw, , co] = filter.shape;
+  const [top, bottom, left, right] = pads;
+  const Hp = H + top + bottom;
+  const Wp = W + left + right;
+  const oh = Math.floor((Hp - kh) / sh) + 1;
+  const ow = Math.floor((Wp - kw) / sw) + 1;
+  const xp = top || bottom || left || right ? o.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+  const out = o.track(o.backend.makeOutput([n, oh, ow, co], "float32"));
+  if (size(out.shape) === 0) return out;
+  const M = oh * ow;
+  const K = kh * kw * ci;
+  const rowsPadded = Math.ceil(M / TILE_ROWS) * TILE_ROWS;
+  const own = kernels(o.backend);
+  const threads = own instanceof Error ? null : own.threads;
+  const use = Math.max(1, Math.min(n, ownKernelTuning.threads || Infinity, Math.floor((2 * M * K * co * n) / ownKernelTuning.flopsPerThread)));
+  const picked = threads && use > 1 ? threads.pick(use) : [0];
+  const panelBytes = K * Math.ceil(co / 8) * 32;
+  const block = mod._malloc(4 * rowsPadded + panelBytes + picked.length * 32 * TILE_ROWS);
+  try {
+    const heap = own instanceof Error ? mod.HEAPU8.buffer : own.memory.buffer;
+    const table = new Int32Array(heap, block, rowsPadded);
+    for (let m = 0; m < rowsPadded; m++) {
+      const r = Math.min(m, M - 1);
+      table[m] = ((Math.floor(r / ow) * sh * Wp + (r % ow) * sw) * ci) * 4;
+    }
+    const panels = block + 4 * rowsPadded;
+    const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
+    const [px, pf, pc] = [at(xp), at(filter), at(out)];
+    k.packB(pf, co * 4, K, co, panels);
+    const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
+    const job: [number, number][] = [[Slot.KIND, 1], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4],
+      [Slot.DY, pc], [Slot.DYSTEP, M * co * 4], [Slot.OFFS, block], [Slot.M, M], [Slot.OH, kh], [Slot.OW, kw * ci],
+      [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co]];
+    for (const [slot, v] of job) c[slot] = v;
+    picked.forEach((t, i) => {
+      const base = Slot.THREAD + t * ThreadSlot.SIZE;
+      c[base + ThreadSlot.PANELS] = panels;
+      c[base + ThreadSlot.SCRATCH] = panels + panelBytes + i * 32 * TILE_ROWS;
+    });
+    if (threads && picked.length > 1) threads.run(k, picked);
+    else {
+      c[Slot.NEXT] = 0;
+      takeSamples(k, c, 0);
+    }
+  } finally {
+    mod._free(block);
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+// The source of tsdl's own wasm SIMD kernels: WebAssembly text, generated here and assembled by
+// `node scripts/build-wasm.js` (devDependency wabt) into ./binary.ts, which is what runs. Plain wasm SIMD
+// (128-bit, no relaxed SIMD: FMA measured no faster here, see README), one thread.
+//
+// filterGrad: dW[kh,kw,ci,co] = Σ_{n,p,q} xp[n, p·s+i, q·s+j, c] · dy[n,p,q,o], an implicit-im2col GEMM:
+// M = kh·kw·ci rows (i,j,c), N = co, K = n·oh·ow. Row m of A at output position (p,q) of sample n lies at
+// xp + n·Hp·Wp·ci + p·s·Wp·ci + q·s·ci + off(m), off(m) = (i·Wp + j)·ci + c (xp: x zero-padded): one
+// offset per row, one stride per q step, one per output row, so A is read in place (no im2col matrix).
+// K is blocked by sample: packB() copies the sample's dy [oh·ow, co] into panels [oh·ow][8] (zero-padded
+// columns), then macroConv() runs a 4×8 register tile (8 accumulators) over every (panel, row tile),
+// adding into C from the second sample on. Why it beats XNNPACK's Conv2D on the swapped problem: that
+// conv sees few channels per tap and a K far past the caches; here each panel (≤ 25 KB for the course's
+// nets) stays in L1 and each sample's x plane in L2.
+import { maxPoolGradFuncs } from "./pool-wat";
+
+const MR = 4;
+
+/**
+ * The module's text (filter gradient here, MaxPoolGrad from ./pool-wat.ts); `shared`: the memory import
+ * of tfjs' threaded build (a shared memory).
+ */
+export function kernelsWat(shared: boolean): string {
+  const rows = [...Array(MR).keys()];
+  const madd = (c: string, b: string) => `(f32x4.add (local.get ${c}) (f32x4.mul (local.get $v) (local.get ${b})))`;
+  const L: string[] = [];
+  const p = (...s: string[]) => L.push(...s);
+  p(`(module`);
+  p(`  (import "env" "memory" (memory 1 ${shared ? "65536 shared" : ""}))`);
+  // ---- micro-kernel: a rows × cols tile of C (rows ≤ 4, cols ≤ 8) from one sample
+  p(`  (func $tile (param $a i32) (param $offs i32) (param $bp i32) (param $oh i32) (param $ow i32) (param $cs i32)`);
+  p(`    (param $rs i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $rows i32) (param $cols i32) (param $scratch i32)`);
+  p(`    (local $end i32) (local $wrap i32) (local $t i32) (local $i i32) (local $j i32) (local $v v128) (local $b0 v128) (local $b1 v128)`);
+  for (const i of rows) p(`    (local $a${i} i32) (local $c${i}0 v128) (local $c${i}1 v128)`);
+  // rows past M have the last row's offset (the caller pads the table): valid reads, results not stored
+  for (const i of rows) p(`    (local.set $a${i} (i32.add (local.get $a) (i32.load offset=${4 * i} (local.get $offs))))`);
+  p(`    (local.set $wrap (i32.sub (local.get $rs) (i32.mul (local.get $ow) (local.get $cs))))`);
+  p(`    (local.set $t (local.get $oh))`);
+  p(`    (loop $row`);
+  p(`      (local.set $end (i32.add (local.get $bp) (i32.shl (local.get $ow) (i32.const 5))))`);
+  p(`      (loop $q`);
+  p(`        (local.set $b0 (v128.load (local.get $bp)))`);
+  p(`        (local.set $b1 (v128.load offset=16 (local.get $bp)))`);
+  for (const i of rows) {
+    p(`        (local.set $v (v128.load32_splat (local.get $a${i})))`);
+    p(`        (local.set $c${i}0 ${madd(`$c${i}0`, "$b0")})`);
+    p(`        (local.set $c${i}1 ${madd(`$c${i}1`, "$b1")})`);
+    p(`        (local.set $a${i} (i32.add (local.get $a${i}) (local.get $cs)))`);
+  }
+  p(`        (local.set $bp (i32.add (local.get $bp) (i32.const 32)))`);
+  p(`        (br_if $q (i32.lt_u (local.get $bp) (local.get $end))))`);
+  for (const i of rows) p(`      (local.set $a${i} (i32.add (local.get $a${i}) (local.get $wrap)))`);
+  p(`      (local.set $t (i32.sub (local.get $t) (i32.const 1)))`);
+  p(`      (br_if $row (local.get $t)))`);
+  // full-width tile: vector stores (adding C's previous value when acc)
+  p(`    (if (i32.eq (local.get $cols) (i32.const 8)) (then`);
+  for (const i of rows) {
+    const body = [
+      `(local.set $end (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${i}))))`,
+      `(if (local.get $acc) (then`,
+      `  (local.set $c${i}0 (f32x4.add (local.get $c${i}0) (v128.load (local.get $end))))`,
+      `  (local.set $c${i}1 (f32x4.add (local.get $c${i}1) (v128.load offset=16 (local.get $end))))))`,
+      `(v128.store (local.get $end) (local.get $c${i}0))`,
+      `(v128.store offset=16 (local.get $end) (local.get $c${i}1))`,
+    ];
+    if (i === 0) p(...body.map((s) => "      " + s));
+    else p(`      (if (i32.gt_u (local.get $rows) (i32.const ${i})) (then`, ...body.map((s) => "        " + s), `      ))`);
+  }
+  p(`      (return)))`);
+  // partial tile (co not a multiple of 8): through a scratch tile, element by element
+  for (const i of rows) {
+    p(`    (v128.store offset=${i * 32} (local.get $scratch) (local.get $c${i}0))`);
+    p(`    (v128.store offset=${i * 32 + 16} (local.get $scratch) (local.get $c${i}1))`);
+  }
+  p(`    (local.set $i (i32.const 0))`);
+  p(`    (loop $ri`);
+  p(`      (local.set $j (i32.const 0))`);
+  p(`      (loop $cj`);
+  p(`        (local.set $end (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))`);
+  p(`        (f32.store (local.get $end) (f32.add`);
+  p(`          (f32.load (i32.add (local.get $scratch) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2))))`);
+  p(`          (select (f32.load (local.get $end)) (f32.const 0) (local.get $acc))))`);
+  p(`        (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
+  p(`        (br_if $cj (i32.lt_u (local.get $j) (local.get $cols))))`);
+  p(`      (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
+  p(`      (br_if $ri (i32.lt_u (local.get $i) (local.get $rows)))))`);
+  // ---- packB: kc rows × nc columns (row stride ldb bytes) → ceil(nc/8) panels [kc][8], zero-padded
+  p(`  (func (export "packB") (param $b i32) (param $ldb i32) (param $kc i32) (param $nc i32) (param $dst i32)`);
+  p(`    (local $j0 i32) (local $k i32) (local $src i32) (local $w i32) (local $j i32)`);
+  p(`    (loop $panel`);
+  p(`      (local.set $w (i32.sub (local.get $nc) (local.get $j0)))`);
+  p(`      (local.set $k (i32.const 0))`);
+  p(`      (local.set $src (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2))))`);
+  p(`      (loop $row`);
+  p(`        (if (i32.ge_u (local.get $w) (i32.const 8)) (then`);
+  p(`          (v128.store (local.get $dst) (v128.load (local.get $src)))`);
+  p(`          (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src))))`);
+  p(`        (else`);
+  p(`          (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))`);
+  p(`          (v128.store offset=16 (local.get $dst) (v128.const i32x4 0 0 0 0))`);
+  p(`          (local.set $j (i32.const 0))`);
+  p(`          (loop $col`);
+  p(`            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))`);
+  p(`              (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))`);
+  p(`            (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
+  p(`            (br_if $col (i32.lt_u (local.get $j) (local.get $w))))))`);
+  p(`        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))`);
+  p(`        (local.set $src (i32.add (local.get $src) (local.get $ldb)))`);
+  p(`        (local.set $k (i32.add (local.get $k) (i32.const 1)))`);
+  p(`        (br_if $row (i32.lt_u (local.get $k) (local.get $kc))))`);
+  p(`      (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))`);
+  p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
+  // ---- macroConv: C[M × nc] (+)= one sample's gradient, every (panel, 4-row tile); offs: M byte offsets
+  // (padded to a multiple of 4 with the last one), a: the sample's padded x, bp: its packed dy
+  p(`  (func (export "macroConv") (param $a i32) (param $offs i32) (param $m i32) (param $bp i32) (param $oh i32) (param $ow i32)`);
+  p(`    (param $cs i32) (param $rs i32) (param $nc i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $scratch i32)`);
+  p(`    (local $j0 i32) (local $r i32) (local $cols i32) (local $rows i32)`);
+  p(`    (loop $panel`);
+  p(`      (local.set $cols (select (i32.const 8) (i32.sub (local.get $nc) (local.get $j0)) (i32.ge_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 8))))`);
+  p(`      (local.set $r (i32.const 0))`);
+  p(`      (loop $tiles`);
+  p(`        (local.set $rows (select (i32.const ${MR}) (i32.sub (local.get $m) (local.get $r)) (i32.ge_u (i32.sub (local.get $m) (local.get $r)) (i32.const ${MR}))))`);
+  p(`        (call $tile (local.get $a) (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2))) (local.get $bp)`);
+  p(`          (local.get $oh) (local.get $ow) (local.get $cs) (local.get $rs)`);
+  p(`          (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2)))`);
+  p(`          (local.get $ldc) (local.get $acc) (local.get $rows) (local.get $cols) (local.get $scratch))`);
+  p(`        (local.set $r (i32.add (local.get $r) (i32.const ${MR})))`);
+  p(`        (br_if $tiles (i32.lt_u (local.get $r) (local.get $m))))`);
+  p(`      (local.set $bp (i32.add (local.get $bp) (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 5))))`);
+  p(`      (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))`);
+  p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
+  p(...maxPoolGradFuncs());
+  p(`)`);
+  return L.join("\n") + "\n";
+}
+
+/** Rows of the register tile: the offsets table is padded to a multiple of it. */
+export const TILE_ROWS = MR;

@@ -1,0 +1,192 @@
+// The own kernels on every wasm thread: Node worker_threads that instantiate the same module on tfjs'
+// SHARED memory and take samples of a job in turn. The kernel call stays synchronous: the caller posts the
+// job in a SharedArrayBuffer control block (Atomics.notify), takes samples too, and waits (Atomics.wait:
+// allowed on Node's main thread) until every participating worker is done. Workers are unref'd (they never
+// keep a script alive) and only those that reported ready take part, so a job never waits on a start-up.
+// Unavailable (one thread): tfjs' plain build (unshared memory), no worker_threads (browsers).
+
+/** Control block layout (Int32 slots); plain objects, since the worker's copy of takeSamples reads them. */
+const Slot = {
+  GEN: 0, // job generation: bumped (and notified) to start a job
+  NEXT: 1, // next sample to take (Atomics.add)
+  DONE: 2, // workers done with the job
+  MASK: 3, // bit t: worker t takes part
+  N: 4, // samples
+  X: 5, // x of sample 0 (byte offset), then bytes per sample
+  XSTEP: 6,
+  DY: 7,
+  DYSTEP: 8,
+  OFFS: 9, // row offsets table
+  M: 10,
+  OH: 11,
+  OW: 12,
+  CS: 13,
+  RS: 14,
+  CO: 15,
+  FAILED: 16, // a worker threw during a job (it leaves the pool)
+  KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter)
+  /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
+  THREAD: 18,
+} as const;
+const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
+// exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
+export { Slot, ThreadSlot };
+export const MAX_THREADS = 8;
+const WAIT_MS = 120000;
+const SLOTS = Slot.THREAD + ThreadSlot.SIZE * MAX_THREADS;
+
+export interface ConvExports {
+  packB(b: number, ldb: number, kc: number, nc: number, dst: number): void;
+  macroConv(a: number, offs: number, m: number, bp: number, oh: number, ow: number, cs: number, rs: number,
+    nc: number, c: number, ldc: number, acc: number, scratch: number): void;
+}
+
+/**
+ * One thread's share of a filter-gradient job: samples taken in turn, summed into its PART (the first
+ * one written, not added). The worker runs the same text (WORKER_SOURCE embeds it).
+ */
+export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
+  const u = (s: number) => c[s] >>> 0; // byte offsets past 2 GiB
+  const base = Slot.THREAD + t * ThreadSlot.SIZE;
+  const n = c[Slot.N], oh = c[Slot.OH], ow = c[Slot.OW], co = c[Slot.CO];
+  const part = u(base + ThreadSlot.PART), panels = u(base + ThreadSlot.PANELS), scratch = u(base + ThreadSlot.SCRATCH);
+  let count = 0;
+  const conv = c[Slot.KIND] === 1;
+  for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
+    if (conv) {
+      // rows: output positions, K: kh (OH slot) rows of kw·ci (OW slot) floats, the filter packed once
+      k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
+        u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, 0, scratch);
+      continue;
+    }
+    k.packB(u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, oh * ow, co, panels);
+    k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
+      part, co * 4, count > 0 ? 1 : 0, scratch);
+  }
+  c[base + ThreadSlot.COUNT] = count;
+}
+
+// Plain JavaScript (the worker evaluates it as is): no TypeScript-only syntax in takeSamples above.
+const WORKER_SOURCE = `
+const { workerData } = require("worker_threads");
+const { bytes, memory, control, t } = workerData;
+const k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+const c = new Int32Array(control);
+const Slot = ${JSON.stringify(Slot)}, ThreadSlot = ${JSON.stringify(ThreadSlot)};
+const takeSamples = ${takeSamples.toString()};
+let seen = Atomics.load(c, ${Slot.GEN});
+Atomics.store(c, ${Slot.THREAD} + t * ${ThreadSlot.SIZE}, 1);
+for (;;) {
+  Atomics.wait(c, ${Slot.GEN}, seen);
+  seen = Atomics.load(c, ${Slot.GEN});
+  if (!(c[${Slot.MASK}] & (1 << t))) continue;
+  try {
+    takeSamples(k, c, t);
+  } catch (e) {
+    // the caller is blocked in Atomics.wait: report through the control block, never leave it waiting
+    Atomics.store(c, ${Slot.FAILED}, 1);
+    Atomics.store(c, ${Slot.THREAD} + t * ${ThreadSlot.SIZE}, 0);
+  } finally {
+    Atomics.add(c, ${Slot.DONE}, 1);
+    Atomics.notify(c, ${Slot.DONE});
+  }
+}
+`;
+
+interface NodeWorker {
+  unref(): void;
+  on(ev: "error" | "exit", f: (e: unknown) => void): void;
+  terminate(): Promise<number>;
+}
+
+/** Worker threads for one wasm backend's kernel module. */
+export class KernelThreads {
+  readonly control: Int32Array;
+  private readonly workers: NodeWorker[] = [];
+  private failed: string | null = null;
+
+  /** `threads` in all, the caller included: threads − 1 workers. */
+  constructor(bytes: Uint8Array, memory: WebAssembly.Memory, readonly threads: number) {
+    this.control = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+    this.control[Slot.THREAD + ThreadSlot.READY] = 1; // the caller
+    // guarded: bundlers for the browser have no worker_threads (the kernels then run on one thread)
+    const { Worker } = require("worker_threads") as { Worker: new (src: string, o: object) => NodeWorker };
+    for (let t = 1; t < Math.min(threads, MAX_THREADS); t++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control: this.control.buffer, t } });
+      w.unref();
+      w.on("error", (e) => {
+        // a dead worker never reports ready again; it must not take part in later jobs
+        this.failed = `worker ${t}: ${(e as Error).message ?? String(e)}`;
+        Atomics.store(this.control, Slot.THREAD + t * ThreadSlot.SIZE + ThreadSlot.READY, 0);
+      });
+      this.workers.push(w);
+    }
+  }
+
+  /** Threads ready now, the caller included. */
+  ready(): number {
+    let r = 0;
+    for (let t = 0; t < this.threads; t++) r += Atomics.load(this.control, Slot.THREAD + t * ThreadSlot.SIZE) ? 1 : 0;
+    return r;
+  }
+
+  /** Resolves once every worker is ready (or after `ms`), with the count ready. */
+  async whenReady(ms = 10000): Promise<number> {
+    const t0 = Date.now();
+    while (this.ready() < this.threads && !this.failed && Date.now() - t0 < ms) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.ready();
+  }
+
+  /** Why a worker died, if one did. */
+  error(): string | null {
+    return this.failed;
+  }
+
+  /** The caller (0) and up to `use` − 1 ready workers: the threads of the next job. */
+  pick(use: number): number[] {
+    const picked = [0];
+    for (let t = 1; t < this.threads && picked.length < use; t++) {
+      if (Atomics.load(this.control, Slot.THREAD + t * ThreadSlot.SIZE)) picked.push(t);
+    }
+    return picked;
+  }
+
+  /**
+   * Runs the job already written in the control block (job slots, and PART/PANELS/SCRATCH of each picked
+   * thread) on the picked threads; returns their sample counts (in `picked`'s order).
+   */
+  run(k: ConvExports, picked: number[]): number[] {
+    const c = this.control;
+    let mask = 0;
+    for (const t of picked) {
+      if (t > 0) mask |= 1 << t;
+      c[Slot.THREAD + t * ThreadSlot.SIZE + ThreadSlot.COUNT] = 0;
+    }
+    c[Slot.NEXT] = 0;
+    c[Slot.DONE] = 0;
+    c[Slot.MASK] = mask;
+    c[Slot.FAILED] = 0;
+    Atomics.add(c, Slot.GEN, 1); // seq-cst: the job slots above are visible to whoever sees the new GEN
+    const workers = picked.length - 1;
+    if (workers) Atomics.notify(c, Slot.GEN);
+    takeSamples(k, c, 0);
+    const t0 = Date.now();
+    for (let d = Atomics.load(c, Slot.DONE); d < workers; d = Atomics.load(c, Slot.DONE)) {
+      if (Atomics.wait(c, Slot.DONE, d, 1000) === "timed-out" && Date.now() - t0 > WAIT_MS) {
+        throw new Error(`tsdl: own kernel worker threads did not answer in ${WAIT_MS / 1000} s. Set TSDL_THREADS=1.`);
+      }
+    }
+    if (c[Slot.FAILED]) {
+      throw new Error("tsdl: an own kernel worker thread failed (see lib/src/backend/kernels/simd/workers.ts). Set TSDL_THREADS=1.");
+    }
+    return picked.map((t) => c[Slot.THREAD + t * ThreadSlot.SIZE + ThreadSlot.COUNT]);
+  }
+
+  /** Ends the workers (tests); the kernels then run on the caller only. */
+  async terminate(): Promise<void> {
+    for (let t = 1; t < this.threads; t++) Atomics.store(this.control, Slot.THREAD + t * ThreadSlot.SIZE, 0);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
