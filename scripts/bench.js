@@ -2,7 +2,7 @@
 // For each net (LeNet-5 b256, the PyTorch MNIST example b64, the CIFAR course net 16/32 b128, the MLP
 // 3×100 b300: tsdl's own models from lib/dist), each in its own processes:
 //   loop  — one step through tsdl's real loop: fit() over a DataLoader of in-memory uint8 data (toFloat,
-//           normalize, shuffled), SGD lr 0.01 momentum 0.9, progress off; time per step from a callback
+//           normalize, shuffled), SGD lr 0.01 momentum 0.9, progress on (output discarded); time per step from a callback
 //           (onBatchEnd → onBatchEnd, so the loader's batch building counts), scripts/bench/tsdl-worker.js
 //   raw   — the same model/loss/optimizer as a bare tf.variableGrads + optimizer.step on prebuilt batches:
 //           loop/raw − 1 is the loop's overhead. loop and raw run in the same process by default, in

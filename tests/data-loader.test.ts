@@ -84,6 +84,44 @@ describe("TensorDataset", () => {
   });
 });
 
+describe("gather (the loader's batch building)", () => {
+  /** The definition: raw·scale[c] + shift[c] per value, in float64, stored as float32. */
+  function reference(x: ArrayLike<number>, size: number, c: number, scale: number[], shift: number[], idx: number[]): Float32Array {
+    const out = new Float32Array(idx.length * size);
+    idx.forEach((j, i) => {
+      for (let k = 0; k < size; k++) out[i * size + k] = x[j * size + k] * scale[k % c] + shift[k % c];
+    });
+    return out;
+  }
+  const rnd = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % 251);
+
+  test("bit-identical to the per-value definition: uint8 per-channel and uniform, float32 identity", () => {
+    const idx = [5, 0, 7, 7, 2];
+    const u8 = rnd(8 * 12, 1); // 8 samples of [2, 2, 3]
+    const ds = new TensorDataset(u8, new Int32Array(8), [2, 2, 3]);
+    const mean = [0.4914, 0.4822, 0.4465];
+    const std = [0.247, 0.243, 0.261];
+    const perChannel = reference(u8, 12, 3, std.map((s) => 1 / 255 / s), mean.map((m, i) => -m / std[i]), idx);
+    expect(Array.from(ds.toFloat().normalize(mean, std).gather(idx))).toEqual(Array.from(perChannel));
+    const uniform = reference(u8, 12, 3, [1 / 255 / 0.5, 1 / 255 / 0.5, 1 / 255 / 0.5], [-0.2 / 0.5, -0.2 / 0.5, -0.2 / 0.5], idx);
+    expect(Array.from(ds.toFloat().normalize([0.2], [0.5]).gather(idx))).toEqual(Array.from(uniform));
+    const f32 = Float32Array.from(rnd(8 * 4, 2), (v) => v / 7);
+    const fds = new TensorDataset(f32, new Int32Array(8), [4]);
+    expect(Array.from(fds.gather(idx))).toEqual(Array.from(reference(f32, 4, 4, [1, 1, 1, 1], [0, 0, 0, 0], idx)));
+    // into a larger, dirty buffer: only the first idx.length rows are written
+    const out = new Float32Array(10 * 4).fill(-1);
+    fds.gather(idx, out);
+    expect(Array.from(out.subarray(0, 20))).toEqual(Array.from(fds.gather(idx)));
+    expect(out[20]).toBe(-1);
+  });
+
+  test("an index out of range is an error, not stale values", () => {
+    const ds = toy(4);
+    expect(() => ds.gather([0, 4])).toThrow(/gather: index 4 out of range \[0, 4\)/);
+    expect(() => ds.batch([-1])).toThrow(/index -1 out of range/);
+  });
+});
+
 describe("DataLoader", () => {
   test("batch shapes, length, dropLast", () => {
     const ds = toy(10, 3);

@@ -144,3 +144,71 @@ test("optimizer steps leak no tensors", () => {
   }
   p.dispose();
 });
+
+describe("stateDict / loadStateDict (PyTorch's state_dict / load_state_dict)", () => {
+  type Make = (ps: tf.Variable[], lr: number) => SGD | Adadelta | Adam;
+  const cases: [string, Make, Record<string, unknown>][] = [
+    ["SGD momentum", (ps, lr) => new SGD(ps, { lr, momentum: 0.9, weightDecay: 0.01 }), { momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false }],
+    ["Adadelta", (ps, lr) => new Adadelta(ps, { lr, rho: 0.8 }), { rho: 0.8, eps: 1e-6, weightDecay: 0 }],
+    ["Adam", (ps, lr) => new Adam(ps, { lr, betas: [0.8, 0.99] }), { betas: [0.8, 0.99], eps: 1e-8, weightDecay: 0 }],
+  ];
+  const p0 = [[0.5, -1, 2], [0.3, 0.1]];
+  /** Steps on Σ (p² + 0.5·p − 1)², whose gradient 2(p² + 0.5·p − 1)(2p + 0.5) changes every step. */
+  const steps = (opt: SGD | Adadelta | Adam, ps: tf.Variable[], n: number): void => {
+    for (let i = 0; i < n; i++) {
+      const grads = tf.tidy(() => Object.fromEntries(ps.map((p) => [p.name, tf.mul(tf.mul(tf.sub(tf.add(tf.square(p), tf.mul(p, 0.5)), 1), 2), tf.add(tf.mul(p, 2), 0.5))])));
+      opt.step(grads);
+      tf.dispose(Object.values(grads));
+    }
+  };
+
+  test.each(cases)("%s: 3 steps, save, load into a fresh optimizer, 3 more = 6 uninterrupted steps", (_name, make, options) => {
+    const before = tf.memory().numTensors;
+    const vars = (vs: number[][]): tf.Variable[] => vs.map((v) => tf.tidy(() => tf.variable(tf.tensor1d(v))));
+    const straight = vars(p0);
+    const o1 = make(straight, 0.05);
+    steps(o1, straight, 6);
+
+    const first = vars(p0);
+    const o2 = make(first, 0.05);
+    steps(o2, first, 3);
+    o2.lr = 0.04; // as a scheduler would: saved with the state
+    const sd = o2.stateDict();
+    expect(Object.keys(sd.state)).toEqual(["0", "1"]);
+    expect(sd.state[0].step).toBe(3);
+    expect(sd.paramGroups).toEqual([{ lr: 0.04, params: [0, 1], ...options }]);
+    const resumed = vars(first.map(values));
+    o2.dispose(); // the state dict holds copies: still valid
+    const o3 = make(resumed, 1); // other lr and hyper-parameters: the state dict's win
+    (o3 as unknown as Record<string, unknown>).eps = 0.5;
+    o3.loadStateDict(sd);
+    tf.dispose(Object.values(sd.state).flatMap((s) => Object.values(s.tensors))); // loadStateDict copied them
+    expect(o3.lr).toBe(0.04);
+    for (const [k, v] of Object.entries(options)) expect((o3 as unknown as Record<string, unknown>)[k]).toEqual(v);
+    o3.lr = 0.05;
+    steps(o3, resumed, 3);
+    resumed.forEach((p, i) => expect(values(p)).toEqual(values(straight[i])));
+
+    [o1, o3].forEach((o) => o.dispose());
+    tf.dispose([...straight, ...first, ...resumed]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("a state dict that does not fit: clear errors, the optimizer unchanged", () => {
+    const a = tf.variable(tf.tensor1d([1, 2]));
+    const b = tf.variable(tf.tensor1d([1, 2, 3]));
+    const adam = new Adam([a]);
+    const g = tf.tensor1d([0.1, 0.2]);
+    adam.step({ [a.name]: g });
+    g.dispose();
+    const sd = adam.stateDict();
+    const sgd = new SGD([a], { lr: 0.1, momentum: 0.5 });
+    expect(() => sgd.loadStateDict(sd)).toThrow(/SGD.loadStateDict: the param group's "momentum" is undefined, not a number/);
+    expect([sgd.lr, sgd.momentum]).toEqual([0.1, 0.5]);
+    expect(() => new Adam([a, b]).loadStateDict(sd)).toThrow(/has 1 parameters, this optimizer 2: build it over the same model's parameters/);
+    expect(() => new Adam([b]).loadStateDict(sd)).toThrow(/"expAvg" of parameter #0 has shape \[2\], the parameter \[3\]/);
+    tf.dispose(Object.values(sd.state[0].tensors));
+    adam.dispose();
+    tf.dispose([a, b]);
+  });
+});

@@ -77,3 +77,13 @@ test("tensor count is flat across epochs on wasm", async () => {
   await fit(model, loader, { epochs: 3, optimizer: opt, progress: false });
   expect(tf.memory().numTensors).toBe(after1);
 });
+
+test("wasm batches share one staging buffer: each batch keeps its own values", async () => {
+  const ds = toyImages(12, 3).toFloat().normalize([0.5], [0.25]);
+  const [a, b, c] = [ds.batch([0, 1, 2, 3]), ds.batch([4, 5, 6, 7]), ds.batch([8, 9])]; // the third is smaller
+  expect(Array.from(await a.x.data())).toEqual(Array.from(ds.gather([0, 1, 2, 3])));
+  expect(Array.from(await b.x.data())).toEqual(Array.from(ds.gather([4, 5, 6, 7])));
+  expect(Array.from(await c.x.data())).toEqual(Array.from(ds.gather([8, 9])));
+  expect(c.x.shape).toEqual([2, 32, 32, 3]);
+  tf.dispose([a.x, a.y, b.x, b.y, c.x, c.y]);
+});

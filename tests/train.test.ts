@@ -9,6 +9,7 @@ import {
   type BatchSource,
   type Callback,
   type ProgressOutput,
+  RUNNING_LOSS_WINDOW,
   crossEntropy,
   evaluate,
   fit,
@@ -28,7 +29,7 @@ beforeAll(async () => {
 const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
 
 /** A loader over JS arrays; fresh tensors each pass (fit disposes them). `labels` may change per epoch. */
-function arrayLoader(xs: number[][], labels: () => number[], batchSize: number): BatchSource {
+function arrayLoader(xs: number[][], labels: () => number[], batchSize: number): BatchSource & Iterable<Batch> {
   const n = xs.length;
   return {
     length: Math.ceil(n / batchSize),
@@ -84,6 +85,63 @@ test("fit learns a separable problem; history; tensors stay flat across epochs",
   expect(new Set(counts.slice(1)).size).toBe(1); // epoch 1 creates the optimizer state, then flat
   expect(model.training).toBe(true);
   model.dispose();
+});
+
+test("history and batch logs equal a hand-written loop's figures (losses read in windows, counts summed at read-back)", async () => {
+  // 25 batches of 8 and logEvery 3: several windows, a partial last one, more batches than the 20 of runningLoss
+  const xs = blobs(200, 3);
+  const loader = (): BatchSource & Iterable<Batch> => arrayLoader(xs.xs, () => xs.ys, 8);
+  const make = (): { model: MLP; opt: SGD } => {
+    manualSeed(11);
+    const model = new MLP([2, 8, 2]);
+    return { model, opt: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }) };
+  };
+  // reference: one variableGrads + step per batch, every loss and prediction read at once
+  const ref = make();
+  const refLoss: number[][] = [];
+  const refAcc: number[] = [];
+  for (let e = 0; e < 2; e++) {
+    const losses: number[] = [];
+    let correct = 0;
+    for (const { x, y } of loader()) {
+      let pred: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = ref.model.forward(x);
+        pred = tf.keep(tf.argMax(out, 1));
+        return crossEntropy(out, y);
+      }, ref.model.parameters());
+      ref.opt.step(grads);
+      losses.push(value.dataSync()[0]);
+      const [p, t] = [values(pred as tf.Tensor), values(y)];
+      correct += p.filter((v, i) => v === t[i]).length;
+      tf.dispose([value, pred as tf.Tensor, x, y, ...Object.values(grads)]);
+    }
+    refLoss.push(losses);
+    refAcc.push(correct / 200);
+  }
+  const { model, opt } = make();
+  const logs: { step: number; loss?: number; runningLoss?: number }[] = [];
+  const before = tf.memory().numTensors;
+  const h = await fit(model, loader(), {
+    epochs: 2, optimizer: opt, progress: false, logEvery: 3,
+    callbacks: [{ onBatchEnd: (c, l) => void (c.epoch === 2 && logs.push({ step: c.step, loss: l.loss, runningLoss: l.runningLoss })) }],
+  });
+  const mean = (a: number[]): number => a.reduce((p, q) => p + q, 0) / a.length;
+  expect(h.trainLoss).toEqual(refLoss.map(mean));
+  expect(h.trainAcc).toEqual(refAcc);
+  expect(values(model.parameters()[0])).toEqual(values(ref.model.parameters()[0]));
+  const read = logs.filter((l) => l.loss !== undefined);
+  expect(read.map((l) => l.step)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 25]);
+  for (const l of read) {
+    expect(l.loss).toBe(refLoss[1][l.step - 1]);
+    expect(l.runningLoss).toBe(mean(refLoss[1].slice(Math.max(0, l.step - RUNNING_LOSS_WINDOW), l.step)));
+  }
+  expect(logs.filter((l) => l.loss === undefined).every((l) => l.runningLoss === undefined)).toBe(true);
+  opt.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  model.dispose();
+  ref.opt.dispose();
+  ref.model.dispose();
 });
 
 test("evalEvery records every k epochs; scheduler steps once per epoch; hooks run in order", async () => {
@@ -277,6 +335,8 @@ test("progress goes through the replaceable output", async () => {
   }
   expect(closed).toBe(true);
   expect(texts.some((t) => /samples\/s/.test(t))).toBe(true);
+  // batch lines show the running mean (2 batches read at step 2) and the last batch's loss
+  expect(texts.some((t) => /step 2\/10 · loss [\d.]+ \(mean of the last 2 batches; this one [\d.]+\)/.test(t))).toBe(true);
   expect(texts[texts.length - 1]).toMatch(/epoch 2\/2 · loss .* acc .*% · val loss .* val acc/);
 });
 

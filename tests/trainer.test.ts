@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MLP, manualSeed } from "tsdl/nn";
-import { SGD, type Optimizer } from "tsdl/optim";
+import { Adadelta, Adam, SGD, type Optimizer } from "tsdl/optim";
 import { readRun } from "tsdl/log";
 import {
   type BatchSource,
@@ -174,23 +174,39 @@ test("ModelCheckpoint keeps the best k and last; resume from last continues at t
   expect(fs.readdirSync(dir).sort()).toEqual(["epoch=1-step=4", "epoch=3-step=8", "last"]);
   expect(ck.bestModelPath).toBe(path.join(dir, "epoch=3-step=8"));
 
-  // Resume: 2 epochs, then 2 more from last; compare with 4 straight epochs (momentum buffers restored too).
-  const sgd = (mod: LitMLP): void => { mod.configureOptimizers = () => new SGD(mod.parameters(), { lr: 0.1, momentum: 0.9 }); };
-  manualSeed(5);
-  const straight = new LitMLP(); sgd(straight);
-  manualSeed(5);
-  const first = new LitMLP(); sgd(first);
-  await new Trainer({ maxEpochs: 4, enableProgressBar: false }).fit(straight, { train: trainL() });
-  const d2 = tmp();
-  await new Trainer({ maxEpochs: 2, enableProgressBar: false, callbacks: [new ModelCheckpoint({ dirpath: d2, saveLast: true })] }).fit(first, { train: trainL() });
+  // Resume: 2 epochs, then 2 more from last; compare with 4 straight epochs (optimizer state restored too:
+  // momentum buffers, Adadelta's and Adam's moments and step counts, through optimizer.json).
+  const optimizers: ((ps: tf.Variable[]) => Optimizer)[] = [
+    (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 }),
+    (ps) => new Adadelta(ps),
+    (ps) => new Adam(ps, { lr: 0.01 }),
+  ];
+  for (const make of optimizers) {
+    const use = (mod: LitMLP): LitMLP => { mod.configureOptimizers = () => make(mod.parameters()); return mod; };
+    manualSeed(5);
+    const straight = use(new LitMLP());
+    manualSeed(5);
+    const first = use(new LitMLP());
+    await new Trainer({ maxEpochs: 4, enableProgressBar: false }).fit(straight, { train: trainL() });
+    const d2 = tmp();
+    await new Trainer({ maxEpochs: 2, enableProgressBar: false, callbacks: [new ModelCheckpoint({ dirpath: d2, saveLast: true })] }).fit(first, { train: trainL() });
+    manualSeed(9);
+    const resumed = use(new LitMLP());
+    const epochs: number[] = [];
+    const t = new Trainer({ maxEpochs: 4, enableProgressBar: false, callbacks: [new ModelCheckpoint({ dirpath: d2, saveLast: true }), { onTrainEpochStart: (tr) => void epochs.push(tr.currentEpoch) }] });
+    await t.fit(resumed, { train: trainL() }, { ckptPath: "last" });
+    expect(epochs).toEqual([2, 3]);
+    expect(t.globalStep).toBe(8);
+    expect(weights(resumed)).toEqual(weights(straight));
+  }
+  // another optimizer than the checkpoint's: refused, saying which
   manualSeed(9);
-  const resumed = new LitMLP(); sgd(resumed);
-  const epochs: number[] = [];
-  const t = new Trainer({ maxEpochs: 4, enableProgressBar: false, callbacks: [new ModelCheckpoint({ dirpath: d2, saveLast: true }), { onTrainEpochStart: (tr) => void epochs.push(tr.currentEpoch) }] });
-  await t.fit(resumed, { train: trainL() }, { ckptPath: "last" });
-  expect(epochs).toEqual([2, 3]);
-  expect(t.globalStep).toBe(8);
-  expect(weights(resumed)).toEqual(weights(straight));
+  const other = new LitMLP();
+  other.configureOptimizers = () => new Adam(other.parameters());
+  const d3 = tmp();
+  await new Trainer({ maxEpochs: 1, enableProgressBar: false, callbacks: [new ModelCheckpoint({ dirpath: d3, saveLast: true })] }).fit(new LitMLP(), { train: trainL() });
+  await expect(new Trainer({ maxEpochs: 2, enableProgressBar: false }).fit(other, { train: trainL() }, { ckptPath: path.join(d3, "last") }))
+    .rejects.toThrow(/holds the state of SGD, but configureOptimizers\(\) returned Adam/);
 });
 
 test("TensorBoardLogger writes everything logged (readRun), LearningRateMonitor the lr; test() returns metrics", async () => {
@@ -235,12 +251,72 @@ test("the progress bar goes through the replaceable output and shows progBar met
   setProgressOutput(() => ({ update: ({ text }) => void texts.push(text), close: () => undefined }));
   try {
     class Shown extends LitMLP {
-      validationStep(b: Batch): void { this.log("valLoss", crossEntropy(this.forward(b.x), b.y), { progBar: true }); }
+      validationStep(b: Batch): void { this.log("valScore", crossEntropy(this.forward(b.x), b.y), { progBar: true }); }
     }
     manualSeed(0);
     await new Trainer({ maxEpochs: 2 }).fit(new Shown(), { train: trainL(), val: valL() });
   } finally {
     setProgressOutput(stderrProgress);
   }
-  expect(texts.filter((t) => /^epoch 2\/2 · loss [\d.]+ · valLoss [\d.]+/.test(t))).toHaveLength(1);
+  expect(texts.filter((t) => /^epoch 2\/2 · loss [\d.]+ · valScore [\d.]+/.test(t))).toHaveLength(1);
 });
+
+/** Logs the conventional names: trainAcc (epoch mean), valLoss and valAcc (snake_case with `snake`). */
+class Conventional extends LitMLP {
+  constructor(readonly snake = false) { super(); }
+  private figures(b: Batch): [tf.Scalar, tf.Scalar] {
+    const out = this.forward(b.x);
+    return [crossEntropy(out, b.y), tf.mean(tf.cast(tf.equal(tf.argMax(out, 1), b.y), "float32")) as tf.Scalar];
+  }
+  trainingStep(b: Batch): tf.Scalar {
+    const [loss, acc] = this.figures(b);
+    this.log("trainAcc", acc, { onStep: false, onEpoch: true });
+    return loss;
+  }
+  validationStep(b: Batch): void {
+    const [loss, acc] = this.figures(b);
+    this.log(this.snake ? "val_loss" : "valLoss", loss, { progBar: true });
+    this.log(this.snake ? "val_acc" : "valAcc", acc, { progBar: true });
+  }
+}
+
+test("logged valLoss / valAcc / trainAcc reach the history, the epoch logs and the progress line", async () => {
+  const texts: string[] = [];
+  const epochLogs: { epoch: number; valLoss?: number; valAcc?: number; trainAcc: number }[] = [];
+  setProgressOutput(() => ({ update: ({ text }) => void texts.push(text), close: () => undefined }));
+  let h: Awaited<ReturnType<Trainer["fit"]>>;
+  manualSeed(0);
+  const m = new Conventional();
+  const before = tf.memory().numTensors;
+  try {
+    const t = new Trainer({ maxEpochs: 4, checkValEveryNEpoch: 2, callbacks: [{ onTrainEpochEnd: (tr) => void epochLogs.push({ epoch: tr.currentEpoch + 1, ...pick(tr.callbackMetrics) }) }] });
+    h = await t.fit(m, { train: trainL(), val: valL() });
+    t.optimizer?.dispose();
+  } finally {
+    setProgressOutput(stderrProgress);
+  }
+  expect(tf.memory().numTensors).toBe(before); // the logged tensors are all freed
+  // one entry per validation epoch: the arrays line up with `epoch`
+  expect(h.epoch).toEqual([2, 4]);
+  expect(h.valAcc).toHaveLength(2);
+  expect(h.valLoss).toHaveLength(2);
+  expect(h.trainAcc).toHaveLength(2);
+  expect(h.valAcc[1]).toBeGreaterThan(0.9);
+  expect(h.valAcc[1]).toBe(epochLogs[3].valAcc);
+  expect(h.valLoss[1]).toBe(epochLogs[3].valLoss);
+  expect(h.trainAcc[1]).toBe(epochLogs[3].trainAcc);
+  // the epoch line shows them once, in fit's words (not repeated as progBar metrics)
+  const line = texts.find((x) => x.startsWith("epoch 4/4 · loss"));
+  expect(line).toMatch(/^epoch 4\/4 · loss [\d.]+ · acc [\d.]+% · val loss [\d.]+ · val acc [\d.]+% · \d+ samples\/s/);
+  expect(line).not.toMatch(/valAcc|valLoss/);
+  expect(texts.find((x) => x.startsWith("epoch 3/4 · loss"))).not.toMatch(/val/); // no validation at epoch 3
+  // Lightning's snake_case names feed the same fields
+  manualSeed(0);
+  const hs = await new Trainer({ maxEpochs: 2, enableProgressBar: false }).fit(new Conventional(true), { train: trainL(), val: valL() });
+  expect([hs.valLoss.length, hs.valAcc.length]).toEqual([2, 2]);
+  expect(hs.valAcc.every((v) => v >= 0 && v <= 1)).toBe(true);
+});
+
+function pick(m: Record<string, number>): { valLoss?: number; valAcc?: number; trainAcc: number } {
+  return { valLoss: m.valLoss, valAcc: m.valAcc, trainAcc: m.trainAcc };
+}

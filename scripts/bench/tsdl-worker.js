@@ -3,8 +3,10 @@
 //   node scripts/bench/tsdl-worker.js --net lenet --mode loop|raw|both [--steps 20] [--warmup 5] [--block 10]
 //        [--kernels 5] [--shapes] [--backend wasm] [--threads 2] [--lib lib/dist/index.js]
 // loop: tsdl's real loop. fit() over a DataLoader (shuffled, toFloat().normalize() on uint8 pixels, as the
-//       notebooks load MNIST/CIFAR), SGD lr 0.01 momentum 0.9, progress off. A first fit() over `warmup`
-//       batches warms the kernels and creates the momentum buffers; the timed fit() runs `steps` batches.
+//       notebooks load MNIST/CIFAR), SGD lr 0.01 momentum 0.9, with its progress callback (the output
+//       itself discarded: no terminal I/O in the figures). The data (a pool of max(warmup, block) batches)
+//       is made once, before any timing. A first fit() over `warmup` batches warms the kernels and creates
+//       the momentum buffers; each timed fit() runs a block of batches from a fresh shuffled loader.
 //       Per step, from a callback: `cycle` = onBatchEnd → next onBatchEnd (the whole step: the loader
 //       builds the batch, forward/backward/update, accuracy count, hooks; the loss read-back every
 //       logEvery steps), `step` = onBatchBegin → onBatchEnd (the same without the loader).
@@ -49,6 +51,27 @@ function dataset(lib, cfg, samples, seed) {
     .normalize(cfg.norm.mean, cfg.norm.std);
 }
 
+/** The first n batches of `loader` as a BatchSource, restarting it (a new shuffle) when it runs out. */
+function take(loader, n) {
+  return {
+    length: n,
+    *[Symbol.iterator]() {
+      let left = n;
+      while (left > 0) {
+        const it = loader[Symbol.iterator](); // builds a batch only when asked: none is left undisposed
+        try {
+          for (let r = it.next(); !r.done; r = left > 0 ? it.next() : { done: true }) {
+            left--;
+            yield r.value;
+          }
+        } finally {
+          if (it.return) it.return();
+        }
+      }
+    },
+  };
+}
+
 function kernelRows(prof, steps, top) {
   return prof.report(steps).slice(0, top).map((k) => ({
     kernel: k.kernel, ms: r2(k.ms), pct: r1(k.pct), calls: r1(k.calls), inner: k.inner,
@@ -83,10 +106,14 @@ async function main() {
     steps, warmup, params: params.reduce((n, p) => n + p.size, 0),
   };
 
-  // loop: fit() over a fresh DataLoader of n batches; raw: n bare steps. Both return per-step times.
+  // loop: fit() over the first n batches of a fresh shuffled DataLoader on the pool (made here, outside
+  // the timed and CPU-counted blocks); raw: n bare steps. Both return per-step times.
+  const block = mode === "both" ? Math.min(steps, Number(opt("block", 10))) : steps;
+  const pool = dataset(lib, cfg, Math.max(warmup, block) * batch, 1);
+  lib.setProgressOutput(() => ({ update() {}, close() {} }));
   let seed = 1;
   const loopSteps = async (n, timed) => {
-    const loader = new lib.DataLoader(dataset(lib, cfg, n * batch, seed++), { batchSize: batch, shuffle: true, seed });
+    const loader = take(new lib.DataLoader(pool, { batchSize: batch, shuffle: true, seed: seed++ }), n);
     const cycle = [];
     const step = [];
     let last = 0;
@@ -102,7 +129,7 @@ async function main() {
       },
     };
     const t0 = performance.now();
-    const h = await lib.fit(model, loader, { epochs: 1, optimizer, lossFn, progress: false, callbacks: timed ? [cb] : [] });
+    const h = await lib.fit(model, loader, { epochs: 1, optimizer, lossFn, progress: true, callbacks: timed ? [cb] : [] });
     return { cycle, step, totalMs: performance.now() - t0, loss: h.trainLoss[h.trainLoss.length - 1] };
   };
   const host = [0, 1, 2].map((k) => {
@@ -133,7 +160,6 @@ async function main() {
   for (const md of modes) await runners[md](warmup, false);
   // Timed steps. "both": rounds of `block` loop steps then `block` raw steps, so that both see the same
   // machine load (the loop-vs-raw difference is a few % and a loaded machine drifts by more).
-  const block = mode === "both" ? Math.min(steps, Number(opt("block", 10))) : steps;
   const acc = {};
   for (const md of modes) acc[md] = { cycle: [], step: [], totalMs: 0, cpuUs: 0, counts: [], loss: NaN };
   for (let done = 0; done < steps; done += block) {

@@ -5,7 +5,7 @@
 //   u ← rho·u + (1 − rho)·delta²
 //   p ← p − lr·delta
 import * as tf from "@tensorflow/tfjs-core";
-import { Optimizer, type ParamState } from "./optimizer";
+import { Optimizer, type GroupOption, type ParamGroup, type ParamState } from "./optimizer";
 
 export interface AdadeltaOptions {
   lr?: number;
@@ -15,15 +15,26 @@ export interface AdadeltaOptions {
 }
 
 export class Adadelta extends Optimizer {
-  readonly rho: number;
-  readonly eps: number;
-  readonly weightDecay: number;
+  rho: number;
+  eps: number;
+  weightDecay: number;
 
   constructor(params: Iterable<tf.Variable>, { lr = 1.0, rho = 0.9, eps = 1e-6, weightDecay = 0 }: AdadeltaOptions = {}) {
     super(params, lr);
     this.rho = rho;
     this.eps = eps;
     this.weightDecay = weightDecay;
+  }
+
+  protected groupOptions(): Record<string, GroupOption> {
+    return { rho: this.rho, eps: this.eps, weightDecay: this.weightDecay };
+  }
+
+  protected loadGroupOptions(g: ParamGroup): void {
+    const rho = this.option(g, "rho", "number");
+    const eps = this.option(g, "eps", "number");
+    this.weightDecay = this.option(g, "weightDecay", "number"); // read last: nothing changes on an error
+    [this.rho, this.eps] = [rho, eps];
   }
 
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {

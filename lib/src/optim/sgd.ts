@@ -4,7 +4,7 @@
 //   g ← nesterov ? g + momentum·buf : buf
 //   p ← p − lr·g
 import * as tf from "@tensorflow/tfjs-core";
-import { Optimizer, type ParamState } from "./optimizer";
+import { Optimizer, type GroupOption, type ParamGroup, type ParamState } from "./optimizer";
 
 export interface SGDOptions {
   lr: number;
@@ -15,29 +15,46 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly weightDecay: number;
-  readonly nesterov: boolean;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
 
   constructor(params: Iterable<tf.Variable>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions) {
     super(params, lr);
-    if (nesterov && (momentum <= 0 || dampening !== 0))
-      throw new Error("SGD: Nesterov momentum requires momentum > 0 and dampening = 0 (as in PyTorch).");
+    checkNesterov(nesterov, momentum, dampening);
     this.momentum = momentum;
     this.dampening = dampening;
     this.weightDecay = weightDecay;
     this.nesterov = nesterov;
   }
 
+  protected groupOptions(): Record<string, GroupOption> {
+    return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+  }
+
+  protected loadGroupOptions(g: ParamGroup): void {
+    const momentum = this.option(g, "momentum", "number");
+    const dampening = this.option(g, "dampening", "number");
+    const nesterov = this.option(g, "nesterov", "boolean");
+    checkNesterov(nesterov, momentum, dampening);
+    this.weightDecay = this.option(g, "weightDecay", "number"); // read last: nothing changes on an error
+    [this.momentum, this.dampening, this.nesterov] = [momentum, dampening, nesterov];
+  }
+
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {
     let g = this.weightDecay ? tf.add(grad, tf.mul(p, this.weightDecay)) : grad;
     if (this.momentum) {
-      const prev = s.tensors.buf;
+      const prev = s.tensors.momentumBuffer;
       const buf = prev ? tf.add(tf.mul(prev, this.momentum), tf.mul(g, 1 - this.dampening)) : tf.clone(g);
-      this.keep(s, "buf", buf);
+      this.keep(s, "momentumBuffer", buf);
       g = this.nesterov ? tf.add(g, tf.mul(buf, this.momentum)) : buf;
     }
     p.assign(tf.sub(p, tf.mul(g, this.lr)));
   }
+}
+
+function checkNesterov(nesterov: boolean, momentum: number, dampening: number): void {
+  if (nesterov && (momentum <= 0 || dampening !== 0))
+    throw new Error("SGD: Nesterov momentum requires momentum > 0 and dampening = 0 (as in PyTorch).");
 }

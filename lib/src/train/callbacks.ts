@@ -32,14 +32,26 @@ export interface BatchLogs {
    * `logEvery` steps and the epoch's last): reading every step would stall GPU backends.
    */
   loss?: number;
+  /**
+   * Mean of the epoch's last 20 batch losses (`RUNNING_LOSS_WINDOW`, the window of Lightning's progress
+   * bar; fewer at the start of an epoch), on the same steps as `loss`. Steadier than one batch's loss:
+   * the progress line shows it.
+   */
+  runningLoss?: number;
 }
 
 export interface EpochLogs {
   epoch: number;
-  /** Running means over the epoch's batches, in training mode (or eval-mode figures with trainEval). */
+  /**
+   * Running means over the epoch's batches, in training mode (or eval-mode figures with trainEval).
+   * Trainer: trainAcc is the epoch mean of a `trainAcc` logged with `{ onEpoch: true }`, else NaN.
+   */
   trainLoss: number;
   trainAcc: number;
-  /** Present on evaluation epochs when fit has a valLoader. */
+  /**
+   * Present on evaluation epochs: fit's with a valLoader; the Trainer's when validationStep logs `valLoss`
+   * / `valAcc` (or `val_loss` / `val_acc`). The progress line shows them.
+   */
   valLoss?: number;
   valAcc?: number;
   /** Whether this epoch was an evaluation epoch (recorded in the history). */

@@ -117,7 +117,9 @@ export async function fit(model: Module, trainLoader: BatchSource, options: FitO
         if (out.rank !== 2 || out.shape[0] !== y.shape[0])
           throw new Error(`the model's output has shape [${out.shape}]; expected [${y.shape[0]}, nClasses] for this batch.`);
         const loss = lossFn(out, y);
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.cast(y, "int32")), "int32")) as tf.Scalar;
+        // counted in the step's own scope; the loop stacks the counts with the losses at read-back time
+        const labels = y.dtype === "int32" ? y : tf.cast(y, "int32");
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), labels), "float32")) as tf.Scalar;
         return { objective: l1 || l2 ? tf.add(loss, penalty(params, l1, l2)) : loss, loss, correct };
       },
       endEpoch: async (logs) => {

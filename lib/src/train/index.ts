@@ -9,7 +9,7 @@ export { EarlyStopping, type EarlyStoppingOptions } from "./early-stopping";
 export { penalty } from "./penalties";
 export { setProgressOutput, stderrProgress, type ProgressOutput } from "./progress";
 export { saveModel, loadModel } from "./io";
-export { runLoop, optimStep, type LoopOptions, type StepOutput } from "./loop";
+export { runLoop, optimStep, RUNNING_LOSS_WINDOW, type LoopOptions, type StepOutput } from "./loop";
 export { LightningModule, LightningDataModule, type LogOptions, type OptimizerConfig, type LogSink } from "./lightning";
 export { Trainer, type TrainerOptions, type FitData, type Logger, type TrainerState } from "./trainer";
 export type { TrainerCallback } from "./trainer-callbacks";

@@ -2,16 +2,20 @@
 // (LightningModule). Each adapter supplies the step (forward + loss) and the end-of-epoch work (validation);
 // the loop owns the gradient step, the asynchronous loss reads and the hooks.
 //
-// Step cost: one tf.variableGrads call (forward + backward) and one optimizer update per batch; nothing
-// is read back from the device per step. The batch losses and the running count of correct predictions
-// stay on the device and are read together, asynchronously, every `logEvery` steps and at the end of
-// each epoch (one sync per window instead of one per step: on GPU backends a per-step read stalls the
-// pipeline). NaN detection therefore happens at those reads, but it names the exact step (every loss of
-// the window is read), at the cost of up to `logEvery − 1` extra steps already done.
+// Step cost: one tf.variableGrads call (forward + backward) and one optimizer update per batch; no other
+// kernel and nothing read back from the device per step. The batch losses and correct counts stay on
+// the device, and are stacked and read together, asynchronously, every `logEvery` steps and at the end of
+// each epoch (one small kernel and one sync per window instead of per step: on GPU backends a per-step
+// read stalls the pipeline; on wasm each tiny kernel costs a dispatch). NaN detection therefore happens at
+// those reads, but it names the exact step (every loss of the window is read), at the cost of up to
+// `logEvery − 1` extra steps already done.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Optimizer } from "../optim";
 import type { BatchLogs, Callback, EpochLogs, TrainContext } from "./callbacks";
 import type { Batch, BatchSource } from "./types";
+
+/** Batches in BatchLogs.runningLoss (Lightning's progress-bar window). */
+export const RUNNING_LOSS_WINDOW = 20;
 
 /** What a step's loss closure returns: the loss to minimise, optionally the data loss and correct count. */
 export interface StepOutput {
@@ -19,7 +23,7 @@ export interface StepOutput {
   objective: tf.Scalar;
   /** Reported loss (default: the objective). */
   loss?: tf.Scalar;
-  /** Number of correct predictions in the batch (int32), for the running accuracy. */
+  /** Number of correct predictions in the batch (float32 or int32), for the running accuracy. */
   correct?: tf.Scalar;
 }
 
@@ -111,21 +115,25 @@ export async function runLoop(o: LoopOptions): Promise<void> {
       let samples = 0;
       let lossSum = 0;
       let lossCount = 0;
-      let correct: tf.Scalar = tf.scalar(0, "int32");
-      let window: tf.Scalar[] = [];
+      let window: tf.Scalar[] = []; // this window's batch losses, on the device
+      let corrects: tf.Scalar[] = []; // and correct counts
+      const recent: number[] = []; // the epoch's last RUNNING_LOSS_WINDOW batch losses, read
       let runningCorrect = 0;
       let hasCorrect = false;
 
-      // Reads the window's losses and the correct count in one sync; checks for NaN.
+      // Reads the window's losses and correct counts in one kernel and one sync; checks for NaN.
+      // Returns the last batch's loss.
       const flush = async (): Promise<number | undefined> => {
-        if (!window.length) return undefined;
-        const packed = tf.tidy(() => tf.concat([tf.stack(window), tf.reshape(tf.cast(correct, "float32"), [1])]));
+        const n = window.length;
+        if (!n) return undefined;
+        const packed = tf.tidy(() => tf.stack([...window, ...corrects.map((c) => (c.dtype === "float32" ? c : tf.cast(c, "float32")))]));
+        tf.dispose([...window, ...corrects]);
+        window = [];
+        corrects = [];
         const values = await packed.data();
         packed.dispose();
-        const first = ctx.step - window.length + 1;
-        tf.dispose(window);
-        window = [];
-        for (let i = 0; i < values.length - 1; i++) {
+        const first = ctx.step - n + 1;
+        for (let i = 0; i < n; i++) {
           if (!Number.isFinite(values[i]))
             throw new Error(
               `${name}: the loss became ${values[i]} at epoch ${epoch}, step ${first + i}: training diverged. ` +
@@ -133,9 +141,11 @@ export async function runLoop(o: LoopOptions): Promise<void> {
             );
           lossSum += values[i];
           lossCount++;
+          recent.push(values[i]);
         }
-        runningCorrect = values[values.length - 1];
-        return values[values.length - 2];
+        recent.splice(0, recent.length - RUNNING_LOSS_WINDOW);
+        for (let i = n; i < values.length; i++) runningCorrect += values[i];
+        return values[n - 1];
       };
 
       const last = Math.min(ctx.stepsPerEpoch, limitBatches);
@@ -164,18 +174,20 @@ export async function runLoop(o: LoopOptions): Promise<void> {
           window.push(lossT);
           if (correctT) {
             hasCorrect = true;
-            const c = tf.add(correct, correctT) as tf.Scalar;
-            tf.dispose([correct, correctT]);
-            correct = c;
+            corrects.push(correctT);
           }
           const logs: BatchLogs = { size: batch.y.shape[0] };
-          if (window.length >= logEvery || ctx.step === last) logs.loss = await flush();
+          if (window.length >= logEvery || ctx.step === last) {
+            logs.loss = await flush();
+            logs.runningLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
+          }
           await runHooks(callbacks, "onBatchEnd", ctx, logs);
         }
         await flush();
       } finally {
-        tf.dispose([...window, correct]);
+        tf.dispose([...window, ...corrects]);
         window = [];
+        corrects = [];
       }
       if (samples === 0) throw new Error(`${name}: the training loader yielded no batch in epoch ${epoch}.`);
 

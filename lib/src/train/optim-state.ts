@@ -1,31 +1,35 @@
-// Optimizer state (momentum buffers, Adam moments, per-parameter step counts) to and from a checkpoint
-// folder, so a resumed run continues the exact trajectory. The optim package keeps that state in a
-// protected map keyed by variable; this file is the one place that reads it (by parameter index).
+// Optimizer state (momentum buffers, Adam moments, per-parameter step counts, hyper-parameters) to and
+// from a checkpoint folder, through Optimizer.stateDict()/loadStateDict(), so that a resumed run
+// continues the exact trajectory. float32 values survive JSON exactly (shortest round-trip printing).
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Optimizer, ParamState } from "../optim";
+import type { Optimizer, OptimizerStateDict, ParamGroup } from "../optim";
 
 const FILE = "optimizer.json";
+const FORMAT = "tsdl-optimizer";
 
 interface Saved {
-  lr: number;
+  format: typeof FORMAT;
+  version: 1;
+  /** The optimizer's class (SGD, Adam...): loading into another one is refused. */
+  optimizer: string;
+  paramGroups: ParamGroup[];
   /** Per parameter index: its step count and state tensors (shape + values). */
-  params: { index: number; step: number; tensors: Record<string, { shape: number[]; values: number[] }> }[];
+  state: Record<string, { step: number; tensors: Record<string, { shape: number[]; values: number[] }> }>;
 }
 
-const stateOf = (opt: Optimizer): Map<tf.Variable, ParamState> =>
-  (opt as unknown as { state: Map<tf.Variable, ParamState> }).state;
-
 export async function saveOptimizerState(opt: Optimizer, dir: string): Promise<void> {
-  const saved: Saved = { lr: opt.lr, params: [] };
-  const state = stateOf(opt);
-  for (const [index, p] of opt.params.entries()) {
-    const s = state.get(p);
-    if (!s) continue;
-    const tensors: Saved["params"][number]["tensors"] = {};
-    for (const [k, t] of Object.entries(s.tensors)) tensors[k] = { shape: t.shape, values: Array.from(await t.data()) };
-    saved.params.push({ index, step: s.step, tensors });
+  const sd = opt.stateDict();
+  const saved: Saved = { format: FORMAT, version: 1, optimizer: opt.constructor.name, paramGroups: sd.paramGroups, state: {} };
+  try {
+    for (const [index, s] of Object.entries(sd.state)) {
+      const tensors: Saved["state"][string]["tensors"] = {};
+      for (const [k, t] of Object.entries(s.tensors)) tensors[k] = { shape: t.shape, values: Array.from(await t.data()) };
+      saved.state[index] = { step: s.step, tensors };
+    }
+  } finally {
+    for (const s of Object.values(sd.state)) tf.dispose(Object.values(s.tensors));
   }
   const tmp = path.join(dir, `${FILE}.tmp-${process.pid}`);
   await fs.promises.writeFile(tmp, JSON.stringify(saved));
@@ -34,22 +38,29 @@ export async function saveOptimizerState(opt: Optimizer, dir: string): Promise<v
 
 /** Loads the state saved by saveOptimizerState; returns false when the checkpoint has none. */
 export async function loadOptimizerState(opt: Optimizer, dir: string): Promise<boolean> {
-  let saved: Saved;
+  const file = path.join(dir, FILE);
+  let text: string;
   try {
-    saved = JSON.parse(await fs.promises.readFile(path.join(dir, FILE), "utf8")) as Saved;
+    text = await fs.promises.readFile(file, "utf8");
   } catch {
     return false;
   }
-  const state = stateOf(opt);
-  for (const s of state.values()) tf.dispose(Object.values(s.tensors));
-  state.clear();
-  for (const { index, step, tensors } of saved.params) {
-    const p = opt.params[index];
-    if (!p) throw new Error(`resume: the checkpoint's optimizer state has parameter #${index}; this optimizer holds ${opt.params.length}.`);
-    const ts: Record<string, tf.Tensor> = {};
-    for (const [k, { shape, values }] of Object.entries(tensors)) ts[k] = tf.keep(tf.tensor(values, shape, "float32"));
-    state.set(p, { step, tensors: ts });
+  const saved = JSON.parse(text) as Partial<Saved>;
+  if (saved.format !== FORMAT || !saved.paramGroups || !saved.state)
+    throw new Error(`resume: ${file} is not a tsdl optimizer state (written by an older tsdl?); delete it to resume with fresh optimizer state.`);
+  const name = opt.constructor.name;
+  if (saved.optimizer !== name)
+    throw new Error(`resume: ${file} holds the state of ${saved.optimizer}, but configureOptimizers() returned ${name}: use the same optimizer, or resume without ckptPath.`);
+  const sd: OptimizerStateDict = { paramGroups: saved.paramGroups, state: {} };
+  try {
+    for (const [index, s] of Object.entries(saved.state)) {
+      const tensors: Record<string, tf.Tensor> = {};
+      sd.state[Number(index)] = { step: s.step, tensors };
+      for (const [k, { shape, values }] of Object.entries(s.tensors)) tensors[k] = tf.tensor(values, shape, "float32");
+    }
+    opt.loadStateDict(sd);
+  } finally {
+    for (const s of Object.values(sd.state)) tf.dispose(Object.values(s.tensors));
   }
-  opt.lr = saved.lr;
   return true;
 }

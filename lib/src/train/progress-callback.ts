@@ -1,7 +1,9 @@
-// The live progress line of fit: epoch, step, running loss and accuracy, samples/s, then the epoch's
-// validation figures. Updated at each loss read (every logEvery steps), at most 10 times a second.
+// The live progress line of fit and the Trainer: epoch, step, running loss (mean of the last 20 batches)
+// and the last batch's loss, samples/s; then per epoch its loss, accuracy and validation figures. Updated
+// at each loss read (every logEvery steps), at most 10 times a second.
 import { createProgressOutput, type ProgressOutput } from "./progress";
 import type { BatchLogs, Callback, EpochLogs, TrainContext } from "./callbacks";
+import { RUNNING_LOSS_WINDOW } from "./loop";
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 
@@ -31,16 +33,18 @@ export class ProgressCallback implements Callback {
     if (logs.loss === undefined || now - this.lastUpdate < 100) return;
     this.lastUpdate = now;
     const rate = this.samples / ((now - this.epochStart) / 1000);
+    const running = logs.runningLoss ?? logs.loss;
     this.show(
-      `epoch ${ctx.epoch}/${ctx.epochs} · step ${ctx.step}/${ctx.stepsPerEpoch} · loss ${logs.loss.toFixed(4)} · ${Math.round(rate)} samples/s`,
+      `epoch ${ctx.epoch}/${ctx.epochs} · step ${ctx.step}/${ctx.stepsPerEpoch} · loss ${running.toFixed(4)} ` +
+        `(mean of the last ${Math.min(ctx.step, RUNNING_LOSS_WINDOW)} batches; this one ${logs.loss.toFixed(4)}) · ${Math.round(rate)} samples/s`,
     );
   }
 
   onEpochEnd(ctx: TrainContext, logs: EpochLogs): void {
     let line = `epoch ${logs.epoch}/${ctx.epochs} · loss ${logs.trainLoss.toFixed(4)}`;
-    if (!Number.isNaN(logs.trainAcc)) line += ` · acc ${pct(logs.trainAcc)}`; // NaN: a Trainer step reports no accuracy
-    if (logs.valLoss !== undefined && logs.valAcc !== undefined)
-      line += ` · val loss ${logs.valLoss.toFixed(4)} · val acc ${pct(logs.valAcc)}`;
+    if (!Number.isNaN(logs.trainAcc)) line += ` · acc ${pct(logs.trainAcc)}`; // NaN: a Trainer module that logs no trainAcc
+    if (logs.valLoss !== undefined) line += ` · val loss ${logs.valLoss.toFixed(4)}`;
+    if (logs.valAcc !== undefined) line += ` · val acc ${pct(logs.valAcc)}`;
     for (const [k, v] of Object.entries(this.extra?.() ?? {})) line += ` · ${k} ${v.toFixed(4)}`;
     line += ` · ${Math.round(logs.samplesPerSecond)} samples/s · ${logs.seconds.toFixed(1)} s`;
     this.lines.push(line);

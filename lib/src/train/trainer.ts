@@ -1,6 +1,13 @@
 // Trainer: Lightning's loop driver. It adapts a LightningModule to runLoop (loop.ts), the same loop that
 // `fit` drives, so both give identical updates; it adds logging (module.log), validation/test epochs,
 // Lightning callbacks, checkpoint resume, seeding and gradient clipping.
+//
+// Logged names with a meaning (the same fields as fit's history and EpochLogs; Lightning's snake_case
+// names are read too): the epoch means of `valLoss` / `val_loss` and `valAcc` / `val_acc` logged in
+// validationStep, and of `trainAcc` / `train_acc` logged in trainingStep with `{ onEpoch: true }`, go to
+// the history, to the EpochLogs of the callbacks and to the progress line ("val loss", "val acc", "acc").
+// `trainLoss` is the loop's own running mean of what trainingStep returns. Everything logged is in
+// `callbackMetrics` and goes to the logger under its own name.
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -49,6 +56,9 @@ export interface CheckpointCallback extends TrainerCallback {
   readonly isCheckpoint: true;
 }
 
+/** History/EpochLogs fields read from logged metrics, with the names that feed them. */
+const CONVENTIONAL = { trainAcc: ["trainAcc", "train_acc"], valLoss: ["valLoss", "val_loss"], valAcc: ["valAcc", "val_acc"] } as const;
+
 /** Written next to a checkpoint's weights: where to resume. */
 export interface TrainerState {
   epoch: number;
@@ -82,6 +92,11 @@ export class Trainer {
   private stage: "train" | "val" | "test" = "train";
   /** Metrics logged with progBar: shown on the progress line. */
   private progBar = new Set<string>();
+  /**
+   * Logged names shown through EpochLogs (CONVENTIONAL) in this fit: not repeated among the progBar ones,
+   * nor shown stale on the epochs without validation.
+   */
+  private inLogs = new Set<string>();
 
   constructor(options: TrainerOptions = {}) {
     this.options = options;
@@ -117,6 +132,7 @@ export class Trainer {
     this.optimizer = optimizer;
     this.scheduler = config instanceof Optimizer ? null : config.scheduler ?? null;
     this.shouldStop = false;
+    this.inLogs.clear();
 
     let startEpoch = 1;
     let globalStep = 0;
@@ -167,7 +183,9 @@ export class Trainer {
     };
     const callbacks: Callback[] = [bridge];
     const shown = (): Record<string, number> =>
-      Object.fromEntries(Object.entries(this.callbackMetrics).filter(([k]) => this.progBar.has(k.replace(/_(step|epoch)$/, ""))));
+      Object.fromEntries(
+        Object.entries(this.callbackMetrics).filter(([k]) => this.progBar.has(k.replace(/_(step|epoch)$/, "")) && !this.inLogs.has(k)),
+      );
     if (this.options.enableProgressBar ?? true) callbacks.unshift(new ProgressCallback(shown));
     const sink: LogSink = { log: (n, v, o) => this.record(n, v, o) };
     module.logSink = sink;
@@ -185,15 +203,23 @@ export class Trainer {
         startEpoch,
         step: (batch, i) => ({ objective: module.trainingStep(batch, i) }),
         endEpoch: async (logs) => {
-          await this.endStage("train");
+          const trainAcc = this.conventional(await this.endStage("train"), "trainAcc");
+          if (trainAcc !== undefined) logs.trainAcc = trainAcc;
           this.callbackMetrics.trainLoss = logs.trainLoss;
-          logs.evaluated = true;
-          history.epoch.push(logs.epoch);
-          history.trainLoss.push(logs.trainLoss);
-          history.trainAcc.push(logs.trainAcc);
-          if (val && module.validationStep && logs.epoch % every === 0) {
-            await this.validate(module, val, fast ? 1 : Infinity);
-            if (this.callbackMetrics.valLoss !== undefined) logs.valLoss = this.callbackMetrics.valLoss;
+          const validates = val !== undefined && module.validationStep !== undefined;
+          // As fit's evalEvery: one history entry per validation epoch (every epoch without validation).
+          logs.evaluated = !validates || logs.epoch % every === 0;
+          if (validates && logs.evaluated) {
+            const m = await this.validate(module, val, fast ? 1 : Infinity);
+            logs.valLoss = this.conventional(m, "valLoss");
+            logs.valAcc = this.conventional(m, "valAcc");
+          }
+          if (logs.evaluated) {
+            history.epoch.push(logs.epoch);
+            history.trainLoss.push(logs.trainLoss);
+            history.trainAcc.push(logs.trainAcc);
+            if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
+            if (logs.valAcc !== undefined) history.valAcc.push(logs.valAcc);
           }
           this.logger?.logMetrics({ trainLoss: logs.trainLoss, epoch: logs.epoch - 1 }, this.globalStep);
         },
@@ -235,14 +261,25 @@ export class Trainer {
     }
   }
 
-  private async validate(module: LightningModule, loader: BatchSource, limit: number): Promise<void> {
+  private async validate(module: LightningModule, loader: BatchSource, limit: number): Promise<Record<string, number>> {
     await this.hook("onValidationStart", module);
     await this.hook("onValidationEpochStart", module);
     const m = await this.evalPass(module, loader, "val", limit);
-    this.history?.valLoss.push(m.valLoss ?? m.val_loss ?? NaN);
     await this.hook("onValidationEpochEnd", module);
     await this.hook("onValidationEnd", module);
     module.train();
+    return m;
+  }
+
+  /** The epoch mean of a CONVENTIONAL field among a stage's metrics (`name` or `name_epoch`), if logged. */
+  private conventional(metrics: Record<string, number>, field: keyof typeof CONVENTIONAL): number | undefined {
+    for (const name of CONVENTIONAL[field])
+      for (const key of [name, `${name}_epoch`])
+        if (metrics[key] !== undefined) {
+          this.inLogs.add(key);
+          return metrics[key];
+        }
+    return undefined;
   }
 
   private async evalPass(module: LightningModule, loader: BatchSource, stage: "val" | "test", limit: number): Promise<Record<string, number>> {

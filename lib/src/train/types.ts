@@ -15,14 +15,21 @@ export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { readonly 
 /** Loss on model outputs and labels, averaged over the batch (a scalar), like torch's criteria. */
 export type LossFn = (outputs: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar;
 
-/** Returned by fit: one entry per evaluation (every `evalEvery` epochs). */
+/**
+ * Returned by fit and Trainer.fit: one entry per evaluation epoch — every `evalEvery` epochs (fit), every
+ * `checkValEveryNEpoch` epochs (Trainer with validation; every epoch without) — so the arrays line up
+ * with `epoch`.
+ */
 export interface History {
   /** Epochs (1-based) at which the other arrays were recorded. */
   epoch: number[];
+  /** Running mean of the epoch's batch losses (fit: the data loss, without penalties; Trainer: what trainingStep returns). */
   trainLoss: number[];
-  /** Empty when fit had no valLoader. */
+  /** fit: from its valLoader (empty without). Trainer: the epoch mean of `valLoss` (or `val_loss`) logged in validationStep. */
   valLoss: number[];
+  /** fit: running accuracy of the epoch. Trainer: the epoch mean of `trainAcc` logged in trainingStep with `{ onEpoch: true }`, else NaN. */
   trainAcc: number[];
+  /** fit: from its valLoader. Trainer: the epoch mean of `valAcc` (or `val_acc`) logged in validationStep; empty when not logged. */
   valAcc: number[];
   /** The epoch whose weights were restored by early stopping. */
   bestEpoch?: number;
