@@ -4,7 +4,7 @@
 // resumed from it continues the same trajectory.
 import * as fs from "fs";
 import * as path from "path";
-import { SummaryWriter } from "../log";
+import { SummaryWriter, type SummaryWriterOptions } from "../log";
 import type { LightningModule } from "./lightning";
 import { saveModel } from "./io";
 import { saveOptimizerState } from "./optim-state";
@@ -90,8 +90,9 @@ export class LearningRateMonitor {
 export class TensorBoardLogger implements Logger {
   readonly writer: SummaryWriter;
 
-  constructor(saveDir: string, name = "lightning_logs") {
-    this.writer = new SummaryWriter(saveDir, { runName: name });
+  /** Like Lightning's, whose extra keyword arguments go to the writer: `{ overwrite: true }`, `purgeStep`… */
+  constructor(saveDir: string, name = "lightning_logs", options: Omit<SummaryWriterOptions, "runName"> = {}) {
+    this.writer = new SummaryWriter(saveDir, { ...options, runName: name });
   }
 
   get logDir(): string {
