@@ -45,25 +45,43 @@ function exportHtml(nbPath, outDir, name) {
   return { file: path.join(outDir, `${name}.html`) };
 }
 
-/** In the page: the state of every tsdl figure div (drawn or not, traces drawn per kind). */
-function pageFigures() {
+/**
+ * Where plotly.js draws each trace type: one element per drawn trace, by CSS selector. Scatter,
+ * bar (histogram), box, violin: an SVG trace group; heatmap: a bitmap; contour (tsdl's tune
+ * plots): a group in the contour layer; image: an <image>; parcoords: an SVG group per trace
+ * (axes and brushes) over its WebGL lines. A type not listed here is not counted.
+ */
+const TRACE_ELEMENTS = {
+  scatter: ".scatterlayer .trace",
+  bar: ".barlayer .trace",
+  histogram: ".barlayer .trace",
+  box: ".boxlayer .trace",
+  violin: ".violinlayer .trace",
+  heatmap: ".heatmaplayer .hm image, .heatmaplayer image",
+  contour: ".contourlayer .contour",
+  image: ".imagelayer .im image, .imagelayer image",
+  parcoords: "g.parcoords",
+};
+
+/** In the page: the state of every tsdl figure div (drawn or not, drawn elements per selector). */
+function pageFigures(traceElements) {
   const figs = [...document.querySelectorAll(".tsdl-figure, .js-plotly-plot")].filter(
     (el, i, all) => all.indexOf(el) === i && !(el.parentElement && el.parentElement.closest(".js-plotly-plot")),
   );
   return figs.map((el) => {
     // A figure whose script failed has its svg replaced by a message (see lib/src/display/figure.ts).
     const drawn = el.classList.contains("js-plotly-plot") && !!el._fullLayout && !!el.querySelector(".main-svg");
-    const count = (sel) => el.querySelectorAll(sel).length;
+    const elements = {};
+    for (const sel of new Set(Object.values(traceElements))) elements[sel] = el.querySelectorAll(sel).length;
     const box = el.getBoundingClientRect();
     return {
       id: el.id,
       drawn,
       types: drawn && el._fullData ? el._fullData.map((t) => t.type) : [],
       visible: drawn && el._fullData ? el._fullData.map((t) => t.visible) : [],
-      // SVG trace groups (scatter, bar, histogram), heatmap bitmaps, image traces.
-      svgTraces: count(".scatterlayer .trace, .barlayer .trace, .boxlayer .trace, .violinlayer .trace"),
-      heatmaps: count(".heatmaplayer .hm image, .heatmaplayer image"),
-      images: count(".imagelayer .im image, .imagelayer image"),
+      elements,
+      // parcoords draws its lines with WebGL: a page without it shows plotly's "WebGL" message.
+      noWebGl: !!el.querySelector(".no-webgl, .gl-container .no-webgl") || /WebGL is not supported/.test(el.textContent || ""),
       text: drawn ? "" : (el.textContent || "").trim().slice(0, 200),
       width: Math.round(box.width),
       height: Math.round(box.height),
@@ -71,9 +89,23 @@ function pageFigures() {
   });
 }
 
-/** How many drawn elements the traces of a figure should produce (heatmap → bitmap, image → <image>). */
+/** Drawn trace elements of a figure, each selector counted once (bar and histogram share one). */
 function drawnCount(f) {
-  return f.svgTraces + f.heatmaps + f.images;
+  return Object.values(f.elements).reduce((a, n) => a + n, 0);
+}
+
+/** Traces of a figure that should be drawn but are missing, by type: "2/3 contour". */
+function missingTraces(f, want) {
+  const expected = {};
+  want.types.forEach((t, k) => {
+    if (!TRACE_ELEMENTS[t] || want.visible[k] === false || f.visible[k] !== true) return;
+    const sel = TRACE_ELEMENTS[t];
+    (expected[sel] = expected[sel] || { n: 0, types: new Set() }).n++;
+    expected[sel].types.add(t);
+  });
+  return Object.entries(expected)
+    .filter(([sel, e]) => (f.elements[sel] || 0) < e.n)
+    .map(([sel, e]) => `${f.elements[sel] || 0}/${e.n} ${[...e.types].join("/")} drawn`);
 }
 
 async function checkOne(browser, nbPath, opts, name) {
@@ -125,7 +157,7 @@ async function checkOne(browser, nbPath, opts, name) {
       )
       .catch(() => {});
     await page.waitForTimeout(200); // let plotly finish its async layout passes
-    const figs = await page.evaluate(pageFigures);
+    const figs = await page.evaluate(pageFigures, TRACE_ELEMENTS);
     result.drawn = figs.filter((f) => f.drawn).length;
     result.traces = figs.reduce((a, f) => a + drawnCount(f), 0);
     const problems = [];
@@ -147,6 +179,8 @@ async function checkOne(browser, nbPath, opts, name) {
         else if (f.visible[k] === false && want.visible[k] !== false) problems.push(`${where}: trace ${k} (${t}) hidden by plotly.js: invalid data`);
       });
       if (want.traces > 0 && drawnCount(f) === 0) problems.push(`${where}: no trace element drawn`);
+      else for (const m of missingTraces(f, want)) problems.push(`${where}: ${m}`);
+      if (f.noWebGl) problems.push(`${where}: plotly.js reports no WebGL (parcoords lines not drawn)`);
       if (f.width === 0 || f.height === 0) problems.push(`figure ${i + 1}: zero size (${f.width}×${f.height})`);
     });
     problems.push(...errors);
@@ -243,7 +277,7 @@ async function main(argv) {
   }
 }
 
-module.exports = { checkNotebooks, expectedFigures, SetupError };
+module.exports = { checkNotebooks, expectedFigures, missingTraces, SetupError, TRACE_ELEMENTS };
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

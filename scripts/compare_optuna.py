@@ -1,6 +1,7 @@
 """Optuna 3.1's side of scripts/compare-optuna.js (run with Debian's /usr/bin/python3).
 
-  compare_optuna.py bench TRIALS SEEDS      -> JSON {problem: [best value per seed]}
+  compare_optuna.py bench TRIALS SEEDS      -> JSON {mode: {problem: [best value per seed]}},
+                                               mode = univariate (Optuna 3.1's default), multivariate
   compare_optuna.py write PATH              -> writes a journal study "py-written"
   compare_optuna.py read PATH NAME          -> JSON summary of the study NAME in PATH
 """
@@ -62,12 +63,14 @@ def main():
     if cmd == "bench":
         trials, seeds = int(sys.argv[2]), int(sys.argv[3])
         out = {}
-        for name, f in PROBLEMS.items():
-            out[name] = []
-            for seed in range(seeds):
-                s = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
-                s.optimize(f, n_trials=trials)
-                out[name].append(s.best_value)
+        for mode, multivariate in (("univariate", False), ("multivariate", True)):
+            out[mode] = {}
+            for name, f in PROBLEMS.items():
+                out[mode][name] = []
+                for seed in range(seeds):
+                    s = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, multivariate=multivariate))
+                    s.optimize(f, n_trials=trials)
+                    out[mode][name].append(s.best_value)
         print(json.dumps(out))
     elif cmd == "write":
         s = optuna.create_study(study_name="py-written", storage=storage(sys.argv[2]),

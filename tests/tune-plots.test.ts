@@ -1,6 +1,10 @@
-// tsdl/tune plots: Plotly specs of Optuna's visualizations (history, contour, slice, parallel coordinates).
+// tsdl/tune plots: Plotly specs of Optuna's visualizations (history, contour, slice, parallel coordinates),
+// and the same figures drawn by headless Chromium (scripts/browser-check.js) when it is installed.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { DisplayMessage, resetDisplaySession, setDisplaySink } from "tsdl/display";
-import { RandomSampler, createStudy, plotContour, plotOptimizationHistory, plotParallelCoordinate, plotSlice } from "tsdl/tune";
+import { MaxTrialsCallback, RandomSampler, createStudy, plotContour, plotOptimizationHistory, plotParallelCoordinate, plotSlice } from "tsdl/tune";
 
 const sent: DisplayMessage[] = [];
 let warn: jest.SpyInstance;
@@ -85,3 +89,53 @@ test("showProgressBar: one live output, updated in place", async () => {
   expect(text).toMatch(/3\/3 trials/);
   expect(new Set(sent.map((m) => m.transient.display_id)).size).toBe(1);
 });
+
+test("showProgressBar with MaxTrialsCallback: the total is what is left to run", async () => {
+  const study = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+  await study.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 2 });
+  sent.length = 0;
+  await study.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 10, callbacks: [new MaxTrialsCallback(5)], showProgressBar: true });
+  expect(study.trials).toHaveLength(5);
+  expect(JSON.stringify(sent)).toMatch(/3\/3 trials/);
+});
+
+interface BrowserFigure {
+  types: string[];
+  elements: Record<string, number>;
+}
+interface BrowserResult {
+  ok: boolean;
+  reason: string;
+  expected: number;
+  drawn: number;
+  figures?: BrowserFigure[];
+}
+// eslint-disable-next-line @typescript-eslint/no-var-requires -- plain Node CommonJS script
+const browserCheck = require("../scripts/browser-check.js") as {
+  checkNotebooks(paths: string[], opts: { outDir: string; log: null; screenshot: boolean }): Promise<BrowserResult[]>;
+  TRACE_ELEMENTS: Record<string, string>;
+};
+const CHROMIUM = process.env.TSDL_CHROMIUM || "/usr/bin/chromium";
+(fs.existsSync(CHROMIUM) ? test : test.skip)("in headless Chromium: every trace of the four plots is drawn (contour, parcoords)", async () => {
+  const study = await seed004();
+  const cells = [plotOptimizationHistory, (s: typeof study) => plotContour(s, ["mean", "std"]), plotSlice, plotParallelCoordinate].map((plot, i) => {
+    sent.length = 0;
+    plot(study);
+    const outputs = sent.map((m) => ({ output_type: "display_data", data: m.data, metadata: m.metadata }));
+    return { cell_type: "code", execution_count: i + 1, metadata: {}, source: "", outputs, id: `c${i}` };
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsdl-tune-browser-"));
+  try {
+    const nb = path.join(dir, "tune-plots.ipynb");
+    fs.writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
+    const [r] = await browserCheck.checkNotebooks([nb], { outDir: dir, log: null, screenshot: false });
+    expect(r.reason).toBe("");
+    expect([r.ok, r.expected, r.drawn]).toEqual([true, 4, 4]);
+    const drawn = (fig: BrowserFigure, type: string): number => fig.elements[browserCheck.TRACE_ELEMENTS[type]];
+    const figs = r.figures as BrowserFigure[];
+    expect(figs.map((f) => f.types)).toEqual([["scatter", "scatter"], ["contour", "scatter"], ["scatter", "scatter", "scatter"], ["parcoords"]]);
+    expect([drawn(figs[1], "contour"), drawn(figs[1], "scatter"), drawn(figs[3], "parcoords")]).toEqual([1, 1, 1]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120000);

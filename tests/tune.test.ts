@@ -1,6 +1,10 @@
-// tsdl/tune core: distributions, samplers, TPE vs random, pruner, failing objectives.
+// tsdl/tune core: distributions, samplers, TPE vs random, pruner, failing objectives, MaxTrialsCallback.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import {
   GridSampler,
+  MaxTrialsCallback,
   MedianPruner,
   RandomSampler,
   Sampler,
@@ -8,12 +12,14 @@ import {
   Trial,
   TrialPruned,
   createStudy,
+  defaultGamma,
   defaultWeights,
   distributionToJson,
   floatDistribution,
   intDistribution,
   intersectionSearchSpace,
   jsonToDistribution,
+  multivariateGamma,
 } from "tsdl/tune";
 import { pyDumps, pyFloatRepr, pyLoads, PyFloat } from "tsdl/tune/pyjson";
 
@@ -132,8 +138,8 @@ describe("samplers respect their space", () => {
   };
   test.each([
     ["random", () => new RandomSampler({ seed: 3 })],
-    ["tpe", () => new TPESampler({ seed: 3, nStartupTrials: 5 })],
-    ["tpe multivariate", () => new TPESampler({ seed: 3, nStartupTrials: 5, multivariate: true })],
+    ["tpe univariate (Optuna 3.1's default)", () => new TPESampler({ seed: 3, nStartupTrials: 5, multivariate: false })],
+    ["tpe multivariate (tsdl's default)", () => new TPESampler({ seed: 3, nStartupTrials: 5 })],
   ])("%s", async (_n, make: () => Sampler) => {
     const study = createStudy({ sampler: make() });
     await study.optimize(objective, { nTrials: 40 });
@@ -159,6 +165,20 @@ describe("samplers respect their space", () => {
     const x = t.suggestFloat("x", -2, 2);
     expect(typeof x).toBe("number");
     expect(Object.keys(new TPESampler({ nStartupTrials: 50, multivariate: true }).sampleRelative(study.view))).toEqual([]);
+  });
+
+  test("the default TPE is multivariate with γ = ⌈0.2·n⌉; multivariate: false is Optuna 3.1's default", async () => {
+    expect([multivariateGamma(10), multivariateGamma(50), multivariateGamma(500)]).toEqual([2, 10, 25]);
+    expect([defaultGamma(10), defaultGamma(50)]).toEqual([1, 5]);
+    const run = async (sampler: Sampler): Promise<unknown[]> => {
+      const s = createStudy({ sampler });
+      await s.optimize(objective, { nTrials: 14 });
+      return s.trials.map((t) => t.params);
+    };
+    const byDefault = await run(new TPESampler({ seed: 2, nStartupTrials: 4 }));
+    expect(byDefault).toEqual(await run(new TPESampler({ seed: 2, nStartupTrials: 4, multivariate: true, gamma: multivariateGamma })));
+    expect(byDefault).not.toEqual(await run(new TPESampler({ seed: 2, nStartupTrials: 4, multivariate: true, gamma: defaultGamma })));
+    expect(byDefault).not.toEqual(await run(new TPESampler({ seed: 2, nStartupTrials: 4, multivariate: false })));
   });
 
   test("seeded samplers are reproducible", async () => {
@@ -198,12 +218,14 @@ test("TPE: Optuna 3.1 weights, and beats random search (median over seeds)", asy
     return s.bestValue;
   };
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  const tpe: number[] = [], rnd: number[] = [];
+  const tpe: number[] = [], uni: number[] = [], rnd: number[] = [];
   for (let seed = 0; seed < 5; seed++) {
     tpe.push(await best(new TPESampler({ seed })));
+    uni.push(await best(new TPESampler({ seed, multivariate: false })));
     rnd.push(await best(new RandomSampler({ seed })));
   }
   expect(median(tpe)).toBeLessThan(median(rnd));
+  expect(median(uni)).toBeLessThan(median(rnd));
 });
 
 describe("MedianPruner", () => {
@@ -297,4 +319,68 @@ test("timeout stops starting new trials", async () => {
   expect(Date.now() - t0).toBeLessThan(1000);
   expect(study.trials.length).toBeGreaterThan(1);
   expect(study.trials.length).toBeLessThan(12);
+});
+
+describe("MaxTrialsCallback", () => {
+  const f = (t: Trial): number => t.suggestFloat("x", 0, 1);
+
+  test("stops once the study holds n trials in the given states", async () => {
+    const study = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+    await study.optimize(f, { nTrials: 50, callbacks: [new MaxTrialsCallback(7)] });
+    expect(study.trials).toHaveLength(7);
+    // Only COMPLETE trials count by default: failures do not use up the budget…
+    const flaky = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+    const fails = (t: Trial): number => (t.number % 3 === 1 ? NaN : f(t));
+    await flaky.optimize(fails, { nTrials: 50, callbacks: [new MaxTrialsCallback(5)] });
+    expect(flaky.getTrials(["COMPLETE"])).toHaveLength(5);
+    expect(flaky.getTrials(["FAIL"]).length).toBeGreaterThan(0);
+    // …unless the states say so (null = every trial).
+    const all = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+    await all.optimize(fails, { nTrials: 50, callbacks: [new MaxTrialsCallback(5, { states: null })] });
+    expect(all.trials).toHaveLength(5);
+    // nTrials still bounds one session.
+    const capped = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+    await capped.optimize(f, { nTrials: 3, callbacks: [new MaxTrialsCallback(10)] });
+    expect(capped.trials).toHaveLength(3);
+  });
+
+  test("resume: counts earlier sessions and other workers; a full study runs no trial", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsdl-maxtrials-"));
+    try {
+      const storage = path.join(dir, "study.log");
+      const open = () => createStudy({ storage, studyName: "resume", loadIfExists: true, sampler: new TPESampler({ seed: 1, nStartupTrials: 2 }) });
+      // Session 1 is interrupted after 3 trials.
+      await open().optimize(f, { nTrials: 3, callbacks: [new MaxTrialsCallback(8)] });
+      // Session 2, while another worker (a second handle on the file) finishes 2 trials of its own.
+      const other = open();
+      let calls = 0;
+      await open().optimize((t) => {
+        if (++calls === 1) for (let k = 0; k < 2; k++) {
+          const o = other.ask();
+          other.tell(o, o.suggestFloat("x", 0, 1));
+        }
+        return f(t);
+      }, { nTrials: 8, callbacks: [new MaxTrialsCallback(8)] });
+      expect(calls).toBe(3); // 3 earlier + 2 by the other worker + 3 here
+      expect(open().getTrials(["COMPLETE"])).toHaveLength(8);
+      // Session 3: nothing left to do, the objective is never called.
+      let called = false;
+      await open().optimize(() => ((called = true), 0), { nTrials: 8, callbacks: [new MaxTrialsCallback(8)] });
+      expect(called).toBe(false);
+      expect(open().trials).toHaveLength(8);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("function callbacks still run after each trial; bad arguments name the fix", async () => {
+    const seen: number[] = [];
+    const study = createStudy({ sampler: new RandomSampler({ seed: 0 }) });
+    await study.optimize(f, { nTrials: 9, callbacks: [(_s, t) => seen.push(t.number), new MaxTrialsCallback(4)] });
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(() => new MaxTrialsCallback(-1)).toThrow(/integer ≥ 0/);
+    expect(() => new MaxTrialsCallback(2.5)).toThrow(/integer ≥ 0/);
+    // @ts-expect-error -- a misspelt state, as plain JavaScript could pass it
+    expect(() => new MaxTrialsCallback(3, { states: ["COMPLETED"] })).toThrow(/unknown trial state "COMPLETED".*COMPLETE, PRUNED/);
+  });
 });

@@ -5,10 +5,12 @@
 // The journal file is Optuna's (JournalStorage(JournalFileStorage(path))): Python opens it as is.
 // Optuna's n_jobs has no equivalent (one JS thread): run several processes on the same journal.
 export { createStudy, loadStudy, getAllStudyNames, Study } from "./study";
-export type { CreateStudyOptions, LoadStudyOptions, OptimizeOptions, Objective, StudyCallback } from "./study";
+export type { CreateStudyOptions, LoadStudyOptions, OptimizeOptions, Objective, StudyCallback, StudyCallbackObject } from "./study";
+export { MaxTrialsCallback } from "./callbacks";
+export type { MaxTrialsCallbackOptions } from "./callbacks";
 export { Trial, TrialPruned } from "./trial";
 export type { FloatOptions, IntOptions } from "./trial";
-export { TPESampler, defaultGamma, hyperoptDefaultGamma, defaultWeights, intersectionSearchSpace } from "./samplers/tpe";
+export { TPESampler, defaultGamma, multivariateGamma, hyperoptDefaultGamma, defaultWeights, intersectionSearchSpace } from "./samplers/tpe";
 export type { TPESamplerOptions } from "./samplers/tpe";
 export { RandomSampler } from "./samplers/random";
 export type { RandomSamplerOptions } from "./samplers/random";

@@ -20,7 +20,19 @@ export interface CreateStudyOptions {
   lock?: LockOptions;
 }
 
-export type StudyCallback = (study: Study, trial: FrozenTrial) => void;
+/** Called after each trial of `optimize` (Optuna's callbacks), as a function or an object. */
+export type StudyCallback = ((study: Study, trial: FrozenTrial) => void) | StudyCallbackObject;
+
+/** A callback with state (e.g. `MaxTrialsCallback`). */
+export interface StudyCallbackObject {
+  /** After each finished trial, like a function callback. */
+  afterTrial(study: Study, trial: FrozenTrial): void;
+  /**
+   * How many more trials the callback allows: `optimize` asks before each trial and starts none
+   * at 0, so a study already complete gets no extra trial (Optuna's callbacks run after trials only).
+   */
+  remaining?(study: Study): number;
+}
 
 export interface OptimizeOptions {
   nTrials?: number;
@@ -132,7 +144,8 @@ export class Study implements TrialHost {
 
   /**
    * Runs `nTrials` trials in this process (each worker sharing a journal runs its own `nTrials`),
-   * or until `timeout` seconds or `study.stop()`. A throwing objective or a NaN makes a FAIL trial.
+   * or until `timeout` seconds, `study.stop()` or a callback's limit (`MaxTrialsCallback`: a total
+   * over all workers and sessions). A throwing objective or a NaN makes a FAIL trial.
    */
   async optimize(objective: Objective, opts: OptimizeOptions = {}): Promise<void> {
     const { nTrials, timeout, callbacks = [] } = opts;
@@ -140,11 +153,15 @@ export class Study implements TrialHost {
     if (nTrials !== undefined && !(Number.isInteger(nTrials) && nTrials >= 0)) throw new Error(`optimize(): nTrials must be an integer ≥ 0, got ${nTrials}.`);
     this.stopRequested = false;
     const t0 = Date.now();
+    const remaining = (): number => Math.min(...callbacks.map((cb) => (typeof cb === "function" || !cb.remaining ? Infinity : cb.remaining(this))));
+    const left0 = remaining();
+    const total = Math.min(nTrials ?? Infinity, left0);
     // Loaded lazily: worker processes that never show progress need no display layer.
-    const progress = opts.showProgressBar ? (await import("./progress")).startProgress(nTrials, timeout) : undefined;
+    const progress = opts.showProgressBar ? (await import("./progress")).startProgress(Number.isFinite(total) ? total : undefined, timeout) : undefined;
     try {
       for (let i = 0; nTrials === undefined || i < nTrials; i++) {
         if (this.stopRequested || (timeout !== undefined && (Date.now() - t0) / 1000 >= timeout)) break;
+        if ((i === 0 ? left0 : remaining()) <= 0) break;
         const trial = this.ask();
         let frozen: FrozenTrial;
         let error: unknown;
@@ -156,7 +173,10 @@ export class Study implements TrialHost {
           frozen = e instanceof TrialPruned ? this.tell(trial, undefined, { state: "PRUNED" }) : this.tell(trial, undefined, { state: "FAIL", failReason: errorText(e) });
         }
         progress?.update(i + 1, frozen, this.bestOrUndefined());
-        for (const cb of callbacks) cb(this, frozen);
+        for (const cb of callbacks) {
+          if (typeof cb === "function") cb(this, frozen);
+          else cb.afterTrial(this, frozen);
+        }
         if (frozen.state === "FAIL" && error !== undefined && opts.catch === false) throw error;
       }
     } finally {

@@ -1,4 +1,5 @@
-// Optuna 3.1's univariate Parzen estimator (samplers/_tpe/parzen_estimator.py) for one parameter.
+// Optuna 3.1's Parzen estimator (samplers/_tpe/parzen_estimator.py): one parameter (univariate), or a
+// product over parameters sharing one mixture component (multivariate).
 import type { Distribution } from "../distributions";
 import { Rng } from "../rng";
 import { logGaussMass, logpdf, ppf } from "../truncnorm";
@@ -136,5 +137,44 @@ export class ParzenEstimator {
     if (this.q === null) return logpdf(x, a, b, mu, sigma, this.opts.logpdfWithScale);
     const upper = Math.min(x + this.q / 2, this.high), lower = Math.max(x - this.q / 2, this.low);
     return logGaussMass((lower - mu) / sigma, (upper - mu) / sigma) - logGaussMass(a, b);
+  }
+}
+
+/** Optuna 3.1's multivariate bandwidth factor: 0.2 · n^(−1/(d+4)) of each parameter's range. */
+export const multivariateSigma0 = (n: number, d: number): number => 0.2 * Math.max(n, 1) ** (-1 / (d + 4));
+
+/**
+ * Optuna's `multivariate=True` estimator: one kernel per observation (plus the prior), each the
+ * product of one component per parameter, so a draw keeps the parameters of one observation together.
+ */
+export class MultivariateParzenEstimator {
+  private readonly pes: ParzenEstimator[];
+
+  /** `rows`: one observation per row, internal values in the order of `dists`. */
+  constructor(rows: number[][], dists: Distribution[], opts: ParzenOptions) {
+    const sigma0 = multivariateSigma0(rows.length, dists.length);
+    this.pes = dists.map((d, j) => new ParzenEstimator(rows.map((r) => r[j]), d, opts, sigma0));
+  }
+
+  get weights(): number[] {
+    return this.pes[0].weights;
+  }
+
+  /** `size` draws (rows of internal values): one component, then each parameter from it. */
+  sample(rng: Rng, size: number): number[][] {
+    return Array.from({ length: size }, () => {
+      const k = rng.choice(this.weights);
+      return this.pes.map((pe) => pe.sampleComponent(rng, k));
+    });
+  }
+
+  /** Joint log density of each row. */
+  logPdf(rows: number[][]): number[] {
+    const logW = this.weights.map(Math.log);
+    return rows.map((x) => {
+      const terms = logW.map((lw, k) => lw + this.pes.reduce((s, pe, j) => s + pe.componentLogPdf(x[j], k), 0));
+      const m = Math.max(...terms);
+      return m === -Infinity ? m : m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
+    });
   }
 }
