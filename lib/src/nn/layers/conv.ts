@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Module } from "../module";
 import { defaultBound, uniformParameter } from "../init";
-import type { FusedActivation } from "./linear";
+import { type FusedActivation, fusedConv2d } from "../fused-ops";
 
 export interface Conv2dOptions {
   /** Step of the kernel (PyTorch `stride`, default 1). */
@@ -41,14 +41,7 @@ export class Conv2d extends Module {
             ? ": this looks NCHW (PyTorch layout); transpose with tf.transpose(x, [0, 2, 3, 1])."
             : "."),
       );
-    return tf.fused.conv2d({
-      x: x as tf.Tensor4D,
-      filter: this.weight as tf.Tensor4D,
-      strides: this.stride,
-      pad: this.padding,
-      bias: this.bias ?? undefined,
-      activation,
-    });
+    return fusedConv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, this.bias, this.stride, this.padding, activation);
   }
 
   override extraRepr(): string {

@@ -3,8 +3,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Module } from "../module";
 import { defaultBound, uniformParameter } from "../init";
+import { type FusedActivation, fusedLinear } from "../fused-ops";
 
-export type FusedActivation = "linear" | "relu";
+export type { FusedActivation };
 
 export class Linear extends Module {
   readonly weight: tf.Variable;
@@ -28,7 +29,7 @@ export class Linear extends Module {
         `Linear(${this.inFeatures} → ${this.outFeatures}) expects input [N, ${this.inFeatures}], got [${x.shape}]` +
           (x.rank > 2 ? ": flatten it first (nn.Flatten)." : "."),
       );
-    return tf.fused.matMul({ a: x as tf.Tensor2D, b: this.weight as tf.Tensor2D, bias: this.bias ?? undefined, activation });
+    return fusedLinear(x as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias, activation);
   }
 
   override extraRepr(): string {
