@@ -105,6 +105,11 @@ describe("gather (the loader's batch building)", () => {
     expect(Array.from(ds.toFloat().normalize(mean, std).gather(idx))).toEqual(Array.from(perChannel));
     const uniform = reference(u8, 12, 3, [1 / 255 / 0.5, 1 / 255 / 0.5, 1 / 255 / 0.5], [-0.2 / 0.5, -0.2 / 0.5, -0.2 / 0.5], idx);
     expect(Array.from(ds.toFloat().normalize([0.2], [0.5]).gather(idx))).toEqual(Array.from(uniform));
+    const u4 = rnd(8 * 8, 3); // 8 samples of [2, 1, 4]: the generic per-channel path (RGB has its own)
+    const ds4 = new TensorDataset(u4, new Int32Array(8), [2, 1, 4]);
+    const [m4, s4] = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.25, 0.2, 0.1]];
+    const ref4 = reference(u4, 8, 4, s4.map((s) => 1 / 255 / s), m4.map((m, i) => -m / s4[i]), idx);
+    expect(Array.from(ds4.toFloat().normalize(m4, s4).gather(idx))).toEqual(Array.from(ref4));
     const f32 = Float32Array.from(rnd(8 * 4, 2), (v) => v / 7);
     const fds = new TensorDataset(f32, new Int32Array(8), [4]);
     expect(Array.from(fds.gather(idx))).toEqual(Array.from(reference(f32, 4, 4, [1, 1, 1, 1], [0, 0, 0, 0], idx)));

@@ -368,3 +368,59 @@ test("conv nets and BatchNorm train through fit (fused conv gradients, running s
     model.dispose();
   }
 });
+
+test("sync and async loaders train alike; async hooks are awaited in order; a loader left early is closed", async () => {
+  const data = (): BatchSource & Iterable<Batch> => arrayLoader(train.xs.slice(0, 60), () => train.ys.slice(0, 60), 20);
+  const asAsync = (src: BatchSource & Iterable<Batch>): BatchSource => ({
+    length: src.length,
+    async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+      yield* src;
+    },
+  });
+  const events: string[] = [];
+  const slow: Callback = {
+    onBatchEnd: async (c) => {
+      await new Promise((r) => setTimeout(r, 1));
+      events.push(`slow ${c.step}`);
+    },
+  };
+  const quick: Callback = { onBatchEnd: (c) => void events.push(`quick ${c.step}`) };
+  const run = async (src: BatchSource, callbacks: Callback[]): Promise<number[]> => {
+    manualSeed(3);
+    const m = new MLP([2, 4, 2]);
+    try {
+      const h = await fit(m, src, { epochs: 2, optimizer: new SGD(m.parameters(), { lr: 0.5 }), progress: false, callbacks });
+      return [...h.trainLoss, ...h.trainAcc];
+    } finally {
+      m.dispose();
+    }
+  };
+  const n0 = tf.memory().numTensors;
+  const sync = await run(data(), [slow, quick]);
+  expect(events.slice(0, 4)).toEqual(["slow 1", "quick 1", "slow 2", "quick 2"]);
+  expect(await run(asAsync(data()), [])).toEqual(sync);
+
+  // An error in a hook: the loader's iterator is closed (its finally runs), no batch tensor is left.
+  for (const wrap of [(s: BatchSource & Iterable<Batch>): BatchSource => s, asAsync]) {
+    let closed = 0;
+    const inner = data();
+    const tracked: BatchSource & Iterable<Batch> = {
+      length: inner.length,
+      *[Symbol.iterator]() {
+        try {
+          yield* inner;
+        } finally {
+          closed++;
+        }
+      },
+    };
+    const failing: Callback = {
+      onBatchBegin: (c) => {
+        if (c.step === 2) throw new Error("hook failed");
+      },
+    };
+    await expect(run(wrap(tracked), [failing])).rejects.toThrow(/step 2\): hook failed/);
+    expect(closed).toBe(1);
+  }
+  expect(tf.memory().numTensors).toBe(n0);
+});

@@ -49,15 +49,53 @@ export interface LoopOptions {
   checkBatch?: (batch: Batch) => void;
 }
 
-export async function runHooks<K extends keyof Callback>(
-  callbacks: Callback[],
-  hook: K,
-  ...args: Parameters<NonNullable<Callback[K]>>
-): Promise<void> {
-  for (const cb of callbacks) {
-    const fn = cb[hook] as ((...a: typeof args) => void | Promise<void>) | undefined;
-    if (fn) await fn.apply(cb, args);
+type HookName = keyof Callback;
+type HookFn = (...args: unknown[]) => void | Promise<void>;
+
+/** Each hook's implementations in call order, bound once per run (no lookup per batch). */
+function hookTable(callbacks: Callback[]): Record<HookName, HookFn[]> {
+  const names: HookName[] = ["onTrainBegin", "onEpochBegin", "onBatchBegin", "onBatchEnd", "onEpochEnd", "onTrainEnd"];
+  const table = {} as Record<HookName, HookFn[]>;
+  for (const name of names) {
+    table[name] = [];
+    for (const cb of callbacks) {
+      const fn = cb[name] as HookFn | undefined;
+      if (fn) table[name].push(fn.bind(cb));
+    }
   }
+  return table;
+}
+
+/**
+ * Calls the hooks in order; returns a promise only once one of them returns one. The batch hooks run
+ * twice per step: synchronous ones then cost no promise and no microtask turn.
+ */
+function callHooks(fns: HookFn[], args: unknown[]): Promise<void> | undefined {
+  for (let i = 0; i < fns.length; i++) {
+    const r = fns[i](...args);
+    if (r && typeof r.then === "function") return r.then(() => restHooks(fns, i + 1, args));
+  }
+  return undefined;
+}
+
+async function restHooks(fns: HookFn[], from: number, args: unknown[]): Promise<void> {
+  for (let i = from; i < fns.length; i++) await fns[i](...args);
+}
+
+type BatchIterator = {
+  next(): IteratorResult<Batch> | Promise<IteratorResult<Batch>>;
+  return?(): unknown;
+};
+
+/** A sync loader (DataLoader, arrays) is stepped directly: `for await` would add promise turns per batch. */
+function batchIterator(src: BatchSource): BatchIterator {
+  const sync = (src as Partial<Iterable<Batch>>)[Symbol.iterator];
+  if (typeof sync === "function") return sync.call(src);
+  return (src as AsyncIterable<Batch>)[Symbol.asyncIterator]();
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown }).then === "function";
 }
 
 function describe(b: Batch): string {
@@ -102,15 +140,16 @@ export async function runLoop(o: LoopOptions): Promise<void> {
   const { name, ctx, trainLoader, callbacks, logEvery = 20, limitBatches = Infinity } = o;
   const { model, optimizer } = ctx;
   const params = model.parameters();
+  const hooks = hookTable(callbacks);
   let trainEnded = false;
   try {
-    await runHooks(callbacks, "onTrainBegin", ctx);
+    await callHooks(hooks.onTrainBegin, [ctx]);
     for (let epoch = o.startEpoch ?? 1; epoch <= ctx.epochs && !ctx.stopTraining; epoch++) {
       ctx.epoch = epoch;
       ctx.step = 0;
       const lr = optimizer.lr;
       model.train();
-      await runHooks(callbacks, "onEpochBegin", ctx);
+      await callHooks(hooks.onEpochBegin, [ctx]);
       const tEpoch = performance.now();
       let samples = 0;
       let lossSum = 0;
@@ -149,8 +188,18 @@ export async function runLoop(o: LoopOptions): Promise<void> {
       };
 
       const last = Math.min(ctx.stepsPerEpoch, limitBatches);
+      const it = batchIterator(trainLoader);
+      let open = true; // left before the end (limit, error): close the iterator, as for...of does
+      let failed = false;
       try {
-        for await (const batch of trainLoader) {
+        for (;;) {
+          const next = it.next();
+          const r = isThenable(next) ? await next : next;
+          if (r.done) {
+            open = false;
+            break;
+          }
+          const batch = r.value;
           if (ctx.step >= limitBatches) {
             tf.dispose([batch.x, batch.y]);
             break;
@@ -160,7 +209,8 @@ export async function runLoop(o: LoopOptions): Promise<void> {
           let lossT: tf.Scalar;
           let correctT: tf.Scalar | undefined;
           try {
-            await runHooks(callbacks, "onBatchBegin", ctx, batch);
+            const begun = callHooks(hooks.onBatchBegin, [ctx, batch]);
+            if (begun) await begun;
             o.checkBatch?.(batch);
             ({ lossT, correctT } = optimStep(params, optimizer, () => o.step(batch, ctx.step - 1), o.gradientClipVal));
           } catch (e) {
@@ -181,10 +231,22 @@ export async function runLoop(o: LoopOptions): Promise<void> {
             logs.loss = await flush();
             logs.runningLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
           }
-          await runHooks(callbacks, "onBatchEnd", ctx, logs);
+          const ended = callHooks(hooks.onBatchEnd, [ctx, logs]);
+          if (ended) await ended;
         }
         await flush();
+      } catch (e) {
+        failed = true;
+        throw e;
       } finally {
+        if (open) {
+          // a failing return() does not hide the original error
+          try {
+            await it.return?.();
+          } catch (e) {
+            if (!failed) throw e;
+          }
+        }
         tf.dispose([...window, ...corrects]);
         window = [];
         corrects = [];
@@ -202,14 +264,14 @@ export async function runLoop(o: LoopOptions): Promise<void> {
         seconds,
       };
       await o.endEpoch?.(logs);
-      await runHooks(callbacks, "onEpochEnd", ctx, logs);
+      await callHooks(hooks.onEpochEnd, [ctx, logs]);
     }
     trainEnded = true;
   } finally {
     // Also on errors: restores best weights and closes the progress line. A failing hook does not hide
     // the original error.
     try {
-      await runHooks(callbacks, "onTrainEnd", ctx);
+      await callHooks(hooks.onTrainEnd, [ctx]);
     } catch (e) {
       if (trainEnded) throw e;
     }

@@ -29,8 +29,9 @@ export class ProgressCallback implements Callback {
 
   onBatchEnd(ctx: TrainContext, logs: BatchLogs): void {
     this.samples += logs.size;
+    if (logs.loss === undefined) return;
     const now = performance.now();
-    if (logs.loss === undefined || now - this.lastUpdate < 100) return;
+    if (now - this.lastUpdate < 100) return;
     this.lastUpdate = now;
     const rate = this.samples / ((now - this.epochStart) / 1000);
     const running = logs.runningLoss ?? logs.loss;
