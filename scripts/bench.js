@@ -12,10 +12,11 @@
 //           Run twice, with libgomp's default (spinning) wait policy and with OMP_WAIT_POLICY=PASSIVE: the
 //           spinning OpenMP threads fight OpenBLAS' own pthreads for the cores (10-50× slower on a
 //           loaded 2-core machine); the faster of the two is the reference.
-// Median of --steps steps after --warmup steps; backend from init() (TSDL_BACKEND, TSDL_THREADS apply;
-// tfjs-node is used when installed). Needs the built lib: npx tsc -b lib.
+// Median of --steps steps after a warm-up of --warmup steps repeated for at least --warmup-s seconds
+// (default 3 s, both sides); backend from init() (TSDL_BACKEND, TSDL_THREADS apply; tfjs-node is used when
+// installed). Needs the built lib: npx tsc -b lib.
 //
-//   node scripts/bench.js [--net lenet,mnist,cifar,mlp] [--steps 20] [--warmup 5] [--threads N]
+//   node scripts/bench.js [--net lenet,mnist,cifar,mlp] [--steps 20] [--warmup 5] [--warmup-s 3] [--threads N]
 //        [--backend wasm] [--only loop,raw,torch] [--torch-wait both|default|passive] [--kernels 5]
 //        [--top 8] [--shapes] [--split] [--block 10] [--notebooks [--nb 02,05]] [--no-notebooks]
 //        [--json] [--out file.json] [--strict (exit 2 when a target is missed)]
@@ -100,6 +101,7 @@ async function main() {
   for (const n of nets) if (!NETS[n]) throw new Error(`unknown net "${n}": use ${Object.keys(NETS).join(", ")}`);
   const steps = Number(opt("steps", 20));
   const warmup = Number(opt("warmup", 5));
+  const warmupS = Number(opt("warmup-s", 3));
   const kSteps = Number(opt("kernels", 5));
   const top = Number(opt("top", 8));
   const only = opt("only", "loop,raw,torch").split(",");
@@ -113,13 +115,13 @@ async function main() {
   const load = () => os.loadavg().map((v) => v.toFixed(2)).join(" ");
   const meta = {
     date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0] && os.cpus()[0].model,
-    loadBefore: load(), node: process.version, steps, warmup,
+    loadBefore: load(), node: process.version, steps, warmup, warmupS,
     env: { TSDL_BACKEND: process.env.TSDL_BACKEND || null, TSDL_THREADS: process.env.TSDL_THREADS || null },
   };
   log(`bench: ${nets.join(", ")} — ${steps} steps after ${warmup} warm-up, load ${meta.loadBefore} (${meta.cpus} cores)`);
 
   const worker = path.join(__dirname, "bench", "tsdl-worker.js");
-  const common = ["--steps", String(steps), "--warmup", String(warmup), "--lib", libPath];
+  const common = ["--steps", String(steps), "--warmup", String(warmup), "--warmup-s", String(warmupS), "--lib", libPath];
   if (opt("backend")) common.push("--backend", opt("backend"));
   if (opt("threads")) common.push("--threads", opt("threads"));
   const results = [];
@@ -149,7 +151,7 @@ async function main() {
         const env = pol === "passive" ? { OMP_WAIT_POLICY: "PASSIVE" } : { OMP_WAIT_POLICY: undefined };
         try {
           [r.torchRuns[pol]] = await run(python, [path.join(__dirname, "torch_bench.py"), "--threads", String(r.threads),
-            "--steps", String(steps), "--warmup", String(warmup), "--net", net], env);
+            "--steps", String(steps), "--warmup", String(warmup), "--warmup-s", String(warmupS), "--net", net], env);
         } catch (e) {
           if (/No module named 'torch'|ENOENT/.test(e.message))
             throw new Error(`PyTorch is not available to ${python}: install Debian's python3-torch and libopenblas0-pthread, or pass --python (or --only loop,raw). ${e.message.split("\n").pop()}`);
@@ -198,7 +200,7 @@ function buildReport(results, notebooks, meta, { top }) {
     (tr ? ` · PyTorch ${tr.torch.torch}, ${tr.torch.threads} thread(s), BLAS: ${tr.torch.blas.name}` +
       `${tr.torch.blas.blasThreads ? ` (${tr.torch.blas.blasThreads} BLAS threads)` : ""}${tr.torch.blas.mkldnn ? ", convolutions via oneDNN" : ""}` : ""));
   L.push(`${meta.date} · ${meta.cpus} cores (${meta.cpuModel}) · load average ${meta.loadBefore} before, ${meta.loadAfter} after · ` +
-    `median of ${meta.steps} steps after ${meta.warmup} warm-up`);
+    `median of ${meta.steps} steps after ${meta.warmup} warm-up steps (repeated for ≥ ${meta.warmupS} s)`);
   L.push("");
   const rows = results.map((r) => {
     const t = r.loop || r.raw;

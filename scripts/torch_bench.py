@@ -4,7 +4,7 @@
 # prebuilt batches, median of `steps` after `warmup` steps. Prints one `RESULT {json}` line per net, with
 # the BLAS actually loaded (from /proc/self/maps) and the process's peak RSS (ru_maxrss: run one net per
 # process for a clean peak, as bench.js does).
-# usage: /usr/bin/python3 scripts/torch_bench.py [--threads N] [--steps 20] [--warmup 5] [--net lenet,...]
+# usage: /usr/bin/python3 scripts/torch_bench.py [--threads N] [--steps 20] [--warmup 5] [--warmup-s 3] [--net lenet,...]
 #        /usr/bin/python3 scripts/torch_bench.py [threads] [steps] [nets...]      (the older form)
 # Run it with Debian's python3-torch and libopenblas0-pthread (/usr/bin/python3, not the pyenv python3).
 import argparse, ctypes, json, math, os, resource, statistics, sys, time
@@ -13,6 +13,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--threads', type=int, default=None)
 ap.add_argument('--steps', type=int, default=None)
 ap.add_argument('--warmup', type=int, default=5)
+ap.add_argument('--warmup-s', type=float, default=3.0, dest='warmup_s')
 ap.add_argument('--net', default=None, help='comma-separated: lenet,mnist,cifar,mlp')
 ap.add_argument('legacy', nargs='*', help='[threads] [steps] [nets...]')
 a = ap.parse_args()
@@ -129,7 +130,14 @@ for name in nets:
     ys = [torch.randint(0, 10, (bs,), generator=gen) for _ in range(3)]
     ts, cs = [], []
     loss = float('nan')
-    for i in range(a.warmup + steps):
+    # warm-up: --warmup steps, repeated until --warmup-s seconds have passed (as the tsdl worker does)
+    w0 = time.perf_counter()
+    while True:
+        for i in range(a.warmup):
+            opt.zero_grad(); crit(m(xs[i % 3]), ys[i % 3]).backward(); opt.step()
+        if time.perf_counter() - w0 >= a.warmup_s:
+            break
+    for i in range(a.warmup, a.warmup + steps):
         t0 = time.perf_counter(); c0 = time.process_time()
         opt.zero_grad()
         out = m(xs[i % 3])

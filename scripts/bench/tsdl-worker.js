@@ -1,6 +1,7 @@
 // One net per process (so that the RSS high-water mark is this net's alone). Started by scripts/bench.js;
 // prints one `RESULT {json}` line per mode on stdout.
-//   node scripts/bench/tsdl-worker.js --net lenet --mode loop|raw|both [--steps 20] [--warmup 5] [--block 10]
+//   node scripts/bench/tsdl-worker.js --net lenet --mode loop|raw|both [--steps 20] [--warmup 5] [--warmup-s 3]
+//        [--block 10]
 //        [--kernels 5] [--shapes] [--backend wasm] [--threads 2] [--lib lib/dist/index.js]
 // loop: tsdl's real loop. fit() over a DataLoader (shuffled, toFloat().normalize() on uint8 pixels, as the
 //       notebooks load MNIST/CIFAR), SGD lr 0.01 momentum 0.9, with its progress callback (the output
@@ -157,7 +158,13 @@ async function main() {
   const runners = { loop: loopSteps, raw: rawSteps };
   const modes = mode === "both" ? ["loop", "raw"] : [mode];
 
-  for (const md of modes) await runners[md](warmup, false);
+  // Warm-up: `warmup` steps of each mode, repeated until --warmup-s seconds have passed (V8 tiers the wasm
+  // and JS up over the first tens of steps: 5 steps left the MLP's first timed blocks ~50 % slow).
+  const warmupS = Number(opt("warmup-s", 3));
+  const w0 = performance.now();
+  do {
+    for (const md of modes) await runners[md](warmup, false);
+  } while (performance.now() - w0 < warmupS * 1000);
   // Timed steps. "both": rounds of `block` loop steps then `block` raw steps, so that both see the same
   // machine load (the loop-vs-raw difference is a few % and a loaded machine drifts by more).
   const acc = {};
