@@ -3,6 +3,7 @@ import { tf, init, replacedWasmKernels } from "tsdl/backend";
 import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
 import { filterChunk, filterGradTuning, inputGradTuning } from "tsdl/backend/kernels/conv";
 import { poolTuning } from "tsdl/backend/kernels/pool";
+import { padTuning } from "tsdl/backend/kernels/pad";
 import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
 import { kernelThreads, ownKernelTuning, simdKernels } from "tsdl/backend/kernels/simd";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
@@ -85,7 +86,7 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
-      "Sum", "Mean", "Tanh", "_FusedMatMul"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -550,6 +551,53 @@ describe("element-wise and reductions", () => {
       return [mean, variance];
     });
     record("Sum/Mean", e);
+  });
+});
+
+describe("PadV2 (heap copy) vs cpu", () => {
+  test.each([
+    { shape: [256, 28, 28, 1], paddings: [[0, 0], [2, 2], [2, 2], [0, 0]], value: 0 }, // LeNet C1
+    { shape: [4, 10, 10, 16], paddings: [[0, 0], [4, 4], [4, 4], [0, 0]], value: 0 }, // a dx's padded dy
+    { shape: [2, 3, 5, 4], paddings: [[1, 0], [0, 2], [3, 1], [0, 1]], value: -1.5 }, // every axis, asymmetric
+    { shape: [3, 4, 5], paddings: [[0, 0], [0, 0], [2, 3]], value: 7 },
+    { shape: [6, 5], paddings: [[2, 1], [0, 0]], value: 0.25 }, // outer axis only: x is one run
+    { shape: [7], paddings: [[3, 0]], value: 2 },
+    { shape: [2, 3, 4], paddings: [[0, 0], [0, 0], [0, 0]], value: 5 }, // no padding: a copy
+    { shape: [2, 0, 3], paddings: [[1, 0], [1, 1], [0, 2]], value: 3 }, // empty x: all constant
+  ])("$shape paddings $paddings value $value", async ({ shape, paddings, value }) => {
+    const data = values(Math.max(1, shape.reduce((p, q) => p * q, 1)), 23).subarray(0, shape.reduce((p, q) => p * q, 1));
+    const pads = paddings as Array<[number, number]>;
+    expect(await compare([{ shape, data }], (x) => [tf.pad(x, pads, value)])).toBe(0); // a copy: exact
+    // the gradient (a slice of the cotangent, whose sin() differs by an ulp between backends)
+    record("PadV2", await compare([{ shape, data }], (x) => [tf.grad((v: tf.Tensor) => weightedSum(tf.pad(v, pads, value)))(x)]));
+    // int32 too (through the same kernel)
+    await tf.setBackend("wasm");
+    const xi = tf.tensor(Array.from(data, (v) => Math.round(v * 100)), shape, "int32");
+    const got = tf.tidy(() => tf.pad(xi, pads, value).arraySync());
+    await tf.setBackend("cpu");
+    const xc = tf.tensor(Array.from(data, (v) => Math.round(v * 100)), shape, "int32");
+    expect(got).toEqual(tf.tidy(() => tf.pad(xc, pads, value).arraySync()));
+    xc.dispose();
+    await tf.setBackend("wasm");
+    xi.dispose();
+  });
+
+  test("same values as wasm's original PadV2, no tensor left behind", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor(values(2 * 9 * 9 * 3, 5), [2, 9, 9, 3]);
+    const pads: Array<[number, number]> = [[0, 0], [1, 2], [3, 0], [0, 0]];
+    const run = (own: boolean) => {
+      padTuning.own = own;
+      return tf.tidy(() => Array.from(tf.pad(x, pads, 0.5).dataSync()));
+    };
+    const before = tf.memory().numTensors;
+    try {
+      expect(run(true)).toEqual(run(false));
+    } finally {
+      padTuning.own = true;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });
 

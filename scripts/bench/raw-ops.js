@@ -4,14 +4,15 @@
 // TSDL_THREADS apply). Needs the built lib (npm run build).
 //   node scripts/bench/raw-ops.js [--net lenet,mnist,cifar,mlp] [--steps 10] [--warmup 3] [--threads N]
 //                         [--backend wasm] [--fused] [--profile] [--shapes] [--top 8] [--json] [--lib path/to/index.js]
-//                         [--ab filter|threads|pool|input|forward] [--ab-filter]
+//                         [--ab filter|threads|pool|input|forward|pad] [--ab-filter]
 // --ab SET: kernel variants in one process, steps taken in turn (same load for all); median wall and CPU
 // ms/step of each. filter (= --ab-filter): Conv2DBackpropFilter "own" (tsdl's wasm SIMD kernel, the
 // default), "blocked" (the XNNPACK composition, batch chunks by the rule), "old" (the composition
 // unblocked, as before 2026-11-24). threads: the own dW kernel on "all" wasm threads (default) or "one".
 // pool: MaxPoolGrad by the "own" wasm kernel (default) or "composed" of element-wise kernels. input:
 // Conv2DBackpropInput's convolution on the "own" kernel (default) or "xnnpack". forward: Conv2D and
-// FusedConv2D likewise.
+// FusedConv2D likewise. pad: PadV2 (the convolutions' zero padding) by tsdl's heap copy ("own") or wasm's
+// "original" scalar kernel.
 // Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
 "use strict";
 const path = require("path");
@@ -119,6 +120,7 @@ async function main() {
     input: { own: [knob("conv.js", "inputGradTuning"), { own: true }], xnnpack: [knob("conv.js", "inputGradTuning"), { own: false }] },
     forward: { own: [knob("conv-forward.js", "forwardConvTuning"), { own: true }], xnnpack: [knob("conv-forward.js", "forwardConvTuning"), { own: false }] },
     pool: { own: [knob("pool.js", "poolTuning"), { own: true }], composed: [knob("pool.js", "poolTuning"), { own: false }] },
+    pad: { own: [knob("pad.js", "padTuning"), { own: true }], original: [knob("pad.js", "padTuning"), { own: false }] },
   };
   if (abSet && !AB[abSet]) throw new Error(`--ab ${abSet}: unknown set, use one of ${Object.keys(AB).join(", ")}`);
   const variants = abSet ? AB[abSet] : null;

@@ -4,6 +4,7 @@ import { conv2DBackpropFilter, conv2DBackpropInput } from "./conv";
 import { conv2D, fusedConv2D } from "./conv-forward";
 import { tanh, identity, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
+import { padV2 } from "./pad";
 import { avgPoolGrad, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
@@ -20,6 +21,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   Identity: identity,
   Sum: sum,
   Mean: mean,
+  PadV2: padV2,
 };
 
 /** Registers every replacement on the wasm backend (idempotent). */
