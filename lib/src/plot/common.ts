@@ -16,6 +16,9 @@ export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "
 
 export const color = (i: number): string => PALETTE[i % PALETTE.length];
 
+/** Light → dark blues (matplotlib's and Optuna's "Blues"): plotly.js's named "Blues" runs dark → light. */
+export const BLUES: [number, string][] = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]];
+
 /** Plain numbers for JSON: typed arrays would serialise as objects, float32 noise as 17 digits. */
 export function toNumbers(values: ArrayLike<number>): (number | null)[] {
   const out = new Array<number | null>(values.length);

@@ -1,5 +1,5 @@
 import type { FigureSpec } from "../display/types";
-import { PlotOptions, baseLayout, finish } from "./common";
+import { BLUES, PlotOptions, baseLayout, finish } from "./common";
 
 export interface ConfusionOptions extends PlotOptions {
   /** Color by row-normalised rate instead of count (the text still shows counts). */
@@ -26,8 +26,7 @@ export function confusionMatrix(matrix: ArrayLike<number>[], classNames?: string
     text: counts,
     texttemplate: "%{text}",
     hovertemplate: "réel %{y}<br>prédit %{x}<br>%{text}<extra></extra>",
-    // Explicit stops: plotly's named "Blues" runs dark → light, which would make the diagonal pale.
-    colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
+    colorscale: BLUES, // not plotly's named "Blues" (dark → light): the diagonal would be pale
     showscale: false,
   };
   const side = Math.min(700, 160 + 45 * k);

@@ -1,7 +1,7 @@
 // Optuna's study callbacks (optuna.study.MaxTrialsCallback).
 import type { Study, StudyCallbackObject } from "./study";
 import { TRIAL_STATE_CODES } from "./types";
-import type { FrozenTrial, TrialState } from "./types";
+import type { TrialState } from "./types";
 
 export interface MaxTrialsCallbackOptions {
   /** Trial states that count (default `["COMPLETE"]`, as Optuna); null counts every trial. */
@@ -11,9 +11,9 @@ export interface MaxTrialsCallbackOptions {
 /**
  * Stops `optimize` once the study holds `nTrials` trials in `states`, counting the trials of
  * every worker and earlier session sharing its storage: a resumable study simply asks for its
- * total. Unlike Optuna's (checked after each trial only), it is also checked before each trial,
- * so re-running a finished study starts nothing. Several workers may overshoot by the trials
- * they had running when the total was reached, as with Optuna.
+ * total. Checked before each trial (Optuna's is checked after each), so re-running a finished
+ * study starts nothing. Several workers may overshoot by the trials they had running when the
+ * total was reached, as with Optuna.
  *   await study.optimize(objective, { nTrials: 200, callbacks: [new MaxTrialsCallback(200)] });
  */
 export class MaxTrialsCallback implements StudyCallbackObject {
@@ -35,9 +35,5 @@ export class MaxTrialsCallback implements StudyCallbackObject {
 
   remaining(study: Study): number {
     return Math.max(0, this.nTrials - this.count(study));
-  }
-
-  afterTrial(study: Study, _trial: FrozenTrial): void {
-    if (this.count(study) >= this.nTrials) study.stop();
   }
 }

@@ -1,12 +1,9 @@
 // Optuna's visualization module (plotly flavour), drawn with tsdl's plot layer.
 import type { FigureSpec, PlotlyTrace } from "../display/types";
-import { PlotOptions, baseLayout, color, finish } from "../plot/common";
+import { BLUES, PlotOptions, baseLayout, color, finish } from "../plot/common";
 import type { Distribution, ParamValue } from "./distributions";
 import type { Study } from "./study";
 import type { FrozenTrial } from "./types";
-
-// Light → dark (Optuna's Blues). plotly.js's named "Blues" runs dark → light, the opposite.
-const BLUES: [number, string][] = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]];
 
 export interface TunePlotOptions extends PlotOptions {
   /** Axis label of the objective (Optuna's `target_name`), default "Objective Value". */

@@ -26,7 +26,7 @@ export type StudyCallback = ((study: Study, trial: FrozenTrial) => void) | Study
 /** A callback with state (e.g. `MaxTrialsCallback`). */
 export interface StudyCallbackObject {
   /** After each finished trial, like a function callback. */
-  afterTrial(study: Study, trial: FrozenTrial): void;
+  afterTrial?(study: Study, trial: FrozenTrial): void;
   /**
    * How many more trials the callback allows: `optimize` asks before each trial and starts none
    * at 0, so a study already complete gets no extra trial (Optuna's callbacks run after trials only).
@@ -175,7 +175,7 @@ export class Study implements TrialHost {
         progress?.update(i + 1, frozen, this.bestOrUndefined());
         for (const cb of callbacks) {
           if (typeof cb === "function") cb(this, frozen);
-          else cb.afterTrial(this, frozen);
+          else cb.afterTrial?.(this, frozen);
         }
         if (frozen.state === "FAIL" && error !== undefined && opts.catch === false) throw error;
       }

@@ -18,6 +18,12 @@ export interface ParzenOptions {
 
 const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
+/** log Σ exp(terms), without overflow: a mixture's log density from its components' weighted ones. */
+function logSumExp(terms: number[]): number {
+  const m = Math.max(...terms);
+  return m === -Infinity ? m : m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
+}
+
 /** Mixture of truncated normals (numbers) or of smoothed one-hot vectors (categories). */
 export class ParzenEstimator {
   readonly weights: number[];
@@ -120,12 +126,7 @@ export class ParzenEstimator {
   /** log density (mass, for discrete values) of each internal value under the mixture. */
   logPdf(values: number[]): number[] {
     const logW = this.weights.map(Math.log);
-    return values.map((v) => {
-      const terms = logW.map((lw, k) => lw + this.componentLogPdf(v, k));
-      const m = Math.max(...terms);
-      if (m === -Infinity) return -Infinity;
-      return m + Math.log(terms.reduce((a, t) => a + Math.exp(t - m), 0));
-    });
+    return values.map((v) => logSumExp(logW.map((lw, k) => lw + this.componentLogPdf(v, k))));
   }
 
   /** log density (or mass) of internal value `v` under component `k` alone. */
@@ -141,7 +142,7 @@ export class ParzenEstimator {
 }
 
 /** Optuna 3.1's multivariate bandwidth factor: 0.2 · n^(−1/(d+4)) of each parameter's range. */
-export const multivariateSigma0 = (n: number, d: number): number => 0.2 * Math.max(n, 1) ** (-1 / (d + 4));
+const multivariateSigma0 = (n: number, d: number): number => 0.2 * Math.max(n, 1) ** (-1 / (d + 4));
 
 /**
  * Optuna's `multivariate=True` estimator: one kernel per observation (plus the prior), each the
@@ -171,10 +172,6 @@ export class MultivariateParzenEstimator {
   /** Joint log density of each row. */
   logPdf(rows: number[][]): number[] {
     const logW = this.weights.map(Math.log);
-    return rows.map((x) => {
-      const terms = logW.map((lw, k) => lw + this.pes.reduce((s, pe, j) => s + pe.componentLogPdf(x[j], k), 0));
-      const m = Math.max(...terms);
-      return m === -Infinity ? m : m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
-    });
+    return rows.map((x) => logSumExp(logW.map((lw, k) => lw + this.pes.reduce((s, pe, j) => s + pe.componentLogPdf(x[j], k), 0))));
   }
 }

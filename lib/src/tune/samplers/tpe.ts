@@ -7,6 +7,12 @@ import type { FrozenTrial, Sampler, StudyView } from "../types";
 import { MultivariateParzenEstimator, ParzenEstimator } from "./parzen";
 import { RandomSampler } from "./random";
 
+/** A Parzen estimator over one parameter (T = number) or several (T = number[]). */
+interface Estimator<T> {
+  sample(rng: Rng, size: number): T[];
+  logPdf(values: T[]): number[];
+}
+
 /** γ(n) = min(⌈0.1·n⌉, 25): Optuna's, the univariate default. */
 export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
 /**
@@ -118,13 +124,8 @@ export class TPESampler implements Sampler {
     if (!split) return this.random.sampleIndependent(study, trial, name, dist);
     const present = (rows: (number | null)[][]): number[] => rows.map((r) => r[0]).filter((v): v is number => v !== null);
     const l = new ParzenEstimator(present(split.below), dist, this.o);
-    const g = new ParzenEstimator(present(split.above), dist, this.o);
-    const candidates = l.sample(this.rng, this.o.nEiCandidates);
-    const ll = l.logPdf(candidates);
-    const lg = g.logPdf(candidates);
-    let best = 0;
-    for (let i = 1; i < candidates.length; i++) if (ll[i] - lg[i] > ll[best] - lg[best]) best = i;
-    return toExternal(dist, candidates[best]);
+    const best = this.bestCandidate(l, new ParzenEstimator(present(split.above), dist, this.o));
+    return toExternal(dist, best);
   }
 
   sampleRelative(study: StudyView): Record<string, { value: ParamValue; dist: Distribution }> {
@@ -137,12 +138,17 @@ export class TPESampler implements Sampler {
     if (!split) return {};
     const full = (rows: (number | null)[][]): number[][] => rows.filter((r): r is number[] => r.every((v) => v !== null));
     const l = new MultivariateParzenEstimator(full(split.below), dists, this.o);
-    const g = new MultivariateParzenEstimator(full(split.above), dists, this.o);
+    const best = this.bestCandidate(l, new MultivariateParzenEstimator(full(split.above), dists, this.o));
+    return Object.fromEntries(names.map((n, j) => [n, { value: toExternal(dists[j], best[j]), dist: dists[j] }]));
+  }
+
+  /** Draws nEiCandidates from l ("below") and keeps the first maximising l(x) / g(x). */
+  private bestCandidate<T>(l: Estimator<T>, g: Estimator<T>): T {
     const cands = l.sample(this.rng, this.o.nEiCandidates);
     const ll = l.logPdf(cands), lg = g.logPdf(cands);
     let best = 0;
     for (let i = 1; i < cands.length; i++) if (ll[i] - lg[i] > ll[best] - lg[best]) best = i;
-    return Object.fromEntries(names.map((n, j) => [n, { value: toExternal(dists[j], cands[best][j]), dist: dists[j] }]));
+    return cands[best];
   }
 }
 
