@@ -94,6 +94,38 @@ export function kernelThreads(backend: BackendWasm): KernelThreads | null {
  */
 export const ownKernelTuning = { threads: 0, flopsPerThread: 2e6 };
 
+/** The module `k` came from: the caller holds its exports, so it compiled and is cached. */
+function loaded(backend: BackendWasm): Kernels {
+  const own = kernels(backend);
+  if (own instanceof Error) throw own;
+  return own;
+}
+
+/** The threads of a job of `n` samples and `flops` FLOPs (ownKernelTuning), the caller first. */
+function pickThreads(threads: KernelThreads | null, n: number, flops: number): number[] {
+  const use = Math.max(1, Math.min(n, ownKernelTuning.threads || Infinity, Math.floor(flops / ownKernelTuning.flopsPerThread)));
+  return threads && use > 1 ? threads.pick(use) : [0];
+}
+
+/**
+ * Writes a job (its slots, then `slots(i)` for the i-th picked thread) and runs it: on the picked threads
+ * when workers take part (their sample counts), else on the caller alone (null).
+ */
+function runJob(k: ConvExports, threads: KernelThreads | null, picked: number[], job: Array<[number, number]>,
+  slots: (i: number) => Array<[number, number]>): number[] | null {
+  const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
+  for (const [slot, v] of job) c[slot] = v;
+  picked.forEach((t, i) => {
+    for (const [slot, v] of slots(i)) c[Slot.THREAD + t * ThreadSlot.SIZE + slot] = v;
+  });
+  if (threads && picked.length > 1) return threads.run(k, picked);
+  c[Slot.NEXT] = 0;
+  takeSamples(k, c, 0);
+  return null;
+}
+
+const offsetOf = (o: Ops, t: TensorInfo): number => o.backend.dataIdMap.get(t.dataId).memoryOffset;
+
 export interface FilterGeometry {
   kh: number;
   kw: number;
@@ -112,6 +144,7 @@ export function filterGrad(o: Ops, k: ConvExports, x: TensorInfo, dy: TensorInfo
   const [n, H, W, ci] = x.shape;
   const [, oh, ow, co] = dy.shape;
   const { kh, kw, strideH: sh, strideW: sw, top, left } = g;
+  if (n * oh * ow === 0) return o.filled([kh, kw, ci, co], 0);
   const Hp = Math.max(H + top, (oh - 1) * sh + kh);
   const Wp = Math.max(W + left, (ow - 1) * sw + kw);
   const xp = top || left || Hp > H + top || Wp > W + left
@@ -119,22 +152,17 @@ export function filterGrad(o: Ops, k: ConvExports, x: TensorInfo, dy: TensorInfo
     : x;
   const M = kh * kw * ci;
   const rowsPadded = Math.ceil(M / TILE_ROWS) * TILE_ROWS;
-  if (n * oh * ow === 0) return o.filled([kh, kw, ci, co], 0);
   const out = o.track(o.backend.makeOutput([kh, kw, ci, co], "float32"));
   if (size(out.shape) === 0) return out;
-  const own = kernels(o.backend);
-  const threads = own instanceof Error ? null : own.threads;
-  let use = Math.min(n, ownKernelTuning.threads || Infinity);
-  use = Math.max(1, Math.min(use, Math.floor((2 * M * co * oh * ow * n) / ownKernelTuning.flopsPerThread)));
-  const picked = threads && use > 1 ? threads.pick(use) : [0];
+  const { memory, threads } = loaded(o.backend);
+  const picked = pickThreads(threads, n, 2 * M * co * oh * ow * n);
   const perThread = 32 * TILE_ROWS + oh * ow * Math.ceil(co / 8) * 32;
   const partBytes = M * co * 4;
   const T = picked.length;
   const block = mod._malloc(4 * rowsPadded + T * perThread + (T - 1) * partBytes);
-  const heap = () => (own instanceof Error ? mod.HEAPU8.buffer : own.memory.buffer); // current (growth)
   try {
     const offs = block;
-    const table = new Int32Array(heap(), offs, rowsPadded); // after the malloc (growth detaches)
+    const table = new Int32Array(memory.buffer, offs, rowsPadded); // after the malloc (growth detaches)
     for (let m = 0; m < rowsPadded; m++) {
       const r = Math.min(m, M - 1);
       const c = r % ci;
@@ -142,28 +170,16 @@ export function filterGrad(o: Ops, k: ConvExports, x: TensorInfo, dy: TensorInfo
       const i = Math.floor(r / (kw * ci));
       table[m] = ((i * Wp + j) * ci + c) * 4;
     }
-    const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
-    const [px, pdy, pc] = [at(xp), at(dy), at(out)];
-    const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
+    const [px, pdy, pc] = [offsetOf(o, xp), offsetOf(o, dy), offsetOf(o, out)];
     const job: [number, number][] = [[Slot.KIND, 0], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4], [Slot.DY, pdy],
       [Slot.DYSTEP, oh * ow * co * 4], [Slot.OFFS, offs], [Slot.M, M], [Slot.OH, oh], [Slot.OW, ow],
       [Slot.CS, sw * ci * 4], [Slot.RS, sh * Wp * ci * 4], [Slot.CO, co]];
-    for (const [slot, v] of job) c[slot] = v;
-    const parts = [pc];
-    picked.forEach((t, i) => {
-      const base = Slot.THREAD + t * ThreadSlot.SIZE;
+    const parts = picked.map((_, i) => (i === 0 ? pc : offs + 4 * rowsPadded + T * perThread + (i - 1) * partBytes));
+    const counts = runJob(k, threads, picked, job, (i) => {
       const scratch = offs + 4 * rowsPadded + i * perThread;
-      if (i > 0) parts.push(offs + 4 * rowsPadded + T * perThread + (i - 1) * partBytes);
-      c[base + ThreadSlot.PART] = parts[i];
-      c[base + ThreadSlot.SCRATCH] = scratch;
-      c[base + ThreadSlot.PANELS] = scratch + 32 * TILE_ROWS;
+      return [[ThreadSlot.PART, parts[i]], [ThreadSlot.SCRATCH, scratch], [ThreadSlot.PANELS, scratch + 32 * TILE_ROWS]];
     });
-    if (threads && T > 1) {
-      sumParts(heap(), parts, threads.run(k, picked), M * co);
-    } else {
-      c[Slot.NEXT] = 0;
-      takeSamples(k, c, 0);
-    }
+    if (counts) sumParts(memory.buffer, parts, counts, M * co);
   } finally {
     mod._free(block);
   }
@@ -202,15 +218,13 @@ export function maxPoolGradOwn(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorI
   const [n, H, W, c] = x.shape;
   const out = o.track(o.backend.makeOutput(x.shape, "float32"));
   if (size(out.shape) === 0) return out;
-  const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
-  const own = kernels(o.backend);
-  const heap = own instanceof Error ? (o.backend.wasm as unknown as WasmModule).HEAPU8.buffer : own.memory.buffer;
+  const heap = loaded(o.backend).memory.buffer;
   // disjoint windows write every pixel they cover: zero-fill first only where some pixel is in none
   const write = g.kh <= g.sh && g.kw <= g.sw;
   const covers = g.kh === g.sh && g.kw === g.sw && g.oh * g.sh - g.top >= H && g.ow * g.sw - g.left >= W;
-  if (!(write && covers) || size(dy.shape) === 0) new Float32Array(heap, at(out), size(out.shape)).fill(0);
+  if (!(write && covers) || size(dy.shape) === 0) new Float32Array(heap, offsetOf(o, out), size(out.shape)).fill(0);
   if (size(dy.shape) === 0) return out;
-  k.maxPoolGrad(at(x), at(dy), at(out), 0, n, H, W, c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left, write ? 1 : 0);
+  k.maxPoolGrad(offsetOf(o, x), offsetOf(o, dy), offsetOf(o, out), 0, n, H, W, c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left, write ? 1 : 0);
   return out;
 }
 
@@ -236,38 +250,23 @@ export function conv2dOwn(o: Ops, k: OwnExports, x: TensorInfo, filter: TensorIn
   const M = oh * ow;
   const K = kh * kw * ci;
   const rowsPadded = Math.ceil(M / TILE_ROWS) * TILE_ROWS;
-  const own = kernels(o.backend);
-  const threads = own instanceof Error ? null : own.threads;
-  const use = Math.max(1, Math.min(n, ownKernelTuning.threads || Infinity, Math.floor((2 * M * K * co * n) / ownKernelTuning.flopsPerThread)));
-  const picked = threads && use > 1 ? threads.pick(use) : [0];
+  const { memory, threads } = loaded(o.backend);
+  const picked = pickThreads(threads, n, 2 * M * K * co * n);
   const panelBytes = K * Math.ceil(co / 8) * 32;
   const block = mod._malloc(4 * rowsPadded + panelBytes + picked.length * 32 * TILE_ROWS);
   try {
-    const heap = own instanceof Error ? mod.HEAPU8.buffer : own.memory.buffer;
-    const table = new Int32Array(heap, block, rowsPadded);
+    const table = new Int32Array(memory.buffer, block, rowsPadded);
     for (let m = 0; m < rowsPadded; m++) {
       const r = Math.min(m, M - 1);
       table[m] = ((Math.floor(r / ow) * sh * Wp + (r % ow) * sw) * ci) * 4;
     }
     const panels = block + 4 * rowsPadded;
-    const at = (t: TensorInfo) => o.backend.dataIdMap.get(t.dataId).memoryOffset;
-    const [px, pf, pc] = [at(xp), at(filter), at(out)];
+    const [px, pf, pc] = [offsetOf(o, xp), offsetOf(o, filter), offsetOf(o, out)];
     k.packB(pf, co * 4, K, co, panels);
-    const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
     const job: [number, number][] = [[Slot.KIND, 1], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4],
       [Slot.DY, pc], [Slot.DYSTEP, M * co * 4], [Slot.OFFS, block], [Slot.M, M], [Slot.OH, kh], [Slot.OW, kw * ci],
       [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co]];
-    for (const [slot, v] of job) c[slot] = v;
-    picked.forEach((t, i) => {
-      const base = Slot.THREAD + t * ThreadSlot.SIZE;
-      c[base + ThreadSlot.PANELS] = panels;
-      c[base + ThreadSlot.SCRATCH] = panels + panelBytes + i * 32 * TILE_ROWS;
-    });
-    if (threads && picked.length > 1) threads.run(k, picked);
-    else {
-      c[Slot.NEXT] = 0;
-      takeSamples(k, c, 0);
-    }
+    runJob(k, threads, picked, job, (i) => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS]]);
   } finally {
     mod._free(block);
   }

@@ -7,6 +7,27 @@
 // window's rows/columns are clipped to the input); a window that lies wholly in the padding drops its dy,
 // as tfjs cpu does. Channels past the last group of 4: the same, scalar. ±∞/NaN inputs: unspecified.
 
+/**
+ * The window's pixels, rows [$i0, $i1) × columns [$j0, $j1), row-major: `body` runs with $pix the pixel's
+ * byte offset in its sample; loop labels $<i>, $<j>; `pad` spaces of indentation.
+ */
+function eachPixel(i: string, j: string, pad: number, body: string[]): string[] {
+  const s = " ".repeat(pad);
+  return [
+    `${s}(local.set $i (local.get $i0))`,
+    `${s}(loop $${i}`,
+    `${s}  (local.set $pix (i32.add (i32.mul (local.get $i) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`,
+    `${s}  (local.set $j (local.get $j0))`,
+    `${s}  (loop $${j}`,
+    ...body.map((b) => `${s}    ${b}`),
+    `${s}    (local.set $pix (i32.add (local.get $pix) (local.get $step)))`,
+    `${s}    (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `${s}    (br_if $${j} (i32.lt_s (local.get $j) (local.get $j1))))`,
+    `${s}  (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `${s}  (br_if $${i} (i32.lt_s (local.get $i) (local.get $i1))))`,
+  ];
+}
+
 /** Functions for the module body (no imports, no exports of their own beyond "maxPoolGrad"). */
 export function maxPoolGradFuncs(): string[] {
   const L: string[] = [];
@@ -53,35 +74,19 @@ export function maxPoolGradFuncs(): string[] {
   p(`              (local.set $cb (i32.shl (local.get $ch) (i32.const 2)))`);
   p(`              (local.set $best (f32x4.splat (f32.const -inf)))`);
   p(`              (local.set $idx (i32x4.splat (i32.add (i32.mul (local.get $i0) (local.get $row)) (i32.mul (local.get $j0) (local.get $step)))))`);
-  p(`              (local.set $i (local.get $i0))`);
-  p(`              (loop $wi`);
-  p(`                (local.set $pix (i32.add (i32.mul (local.get $i) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`);
-  p(`                (local.set $j (local.get $j0))`);
-  p(`                (loop $wj`);
-  p(`                  (local.set $v (v128.load (i32.add (i32.add (local.get $xs) (local.get $pix)) (local.get $cb))))`);
-  p(`                  (local.set $m (f32x4.gt (local.get $v) (local.get $best)))`);
-  p(`                  (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))`);
-  p(`                  (local.set $idx (v128.bitselect (i32x4.splat (local.get $pix)) (local.get $idx) (local.get $m)))`);
-  p(`                  (local.set $pix (i32.add (local.get $pix) (local.get $step)))`);
-  p(`                  (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
-  p(`                  (br_if $wj (i32.lt_s (local.get $j) (local.get $j1))))`);
-  p(`                (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
-  p(`                (br_if $wi (i32.lt_s (local.get $i) (local.get $i1))))`);
+  p(...eachPixel("wi", "wj", 14, [
+    `(local.set $v (v128.load (i32.add (i32.add (local.get $xs) (local.get $pix)) (local.get $cb))))`,
+    `(local.set $m (f32x4.gt (local.get $v) (local.get $best)))`,
+    `(local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))`,
+    `(local.set $idx (v128.bitselect (i32x4.splat (local.get $pix)) (local.get $idx) (local.get $m)))`,
+  ]));
   p(`              (local.set $g (v128.load (i32.add (local.get $dyp) (local.get $cb))))`);
   // write mode (disjoint windows): every pixel of the window gets dy or 0, vector stores, no zero-fill
   p(`              (if (local.get $write) (then`);
-  p(`                (local.set $i (local.get $i0))`);
-  p(`                (loop $ri`);
-  p(`                  (local.set $pix (i32.add (i32.mul (local.get $i) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`);
-  p(`                  (local.set $j (local.get $j0))`);
-  p(`                  (loop $rj`);
-  p(`                    (v128.store (i32.add (i32.add (local.get $dxs) (local.get $pix)) (local.get $cb))`);
-  p(`                      (v128.and (local.get $g) (i32x4.eq (local.get $idx) (i32x4.splat (local.get $pix)))))`);
-  p(`                    (local.set $pix (i32.add (local.get $pix) (local.get $step)))`);
-  p(`                    (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
-  p(`                    (br_if $rj (i32.lt_s (local.get $j) (local.get $j1))))`);
-  p(`                  (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
-  p(`                  (br_if $ri (i32.lt_s (local.get $i) (local.get $i1))))`);
+  p(...eachPixel("ri", "rj", 16, [
+    `(v128.store (i32.add (i32.add (local.get $dxs) (local.get $pix)) (local.get $cb))`,
+    `  (v128.and (local.get $g) (i32x4.eq (local.get $idx) (i32x4.splat (local.get $pix)))))`,
+  ]));
   p(`              ) (else`);
   // add mode (overlapping windows): scatter-add at each lane's winner
   for (const k of lanes) {
@@ -97,34 +102,18 @@ export function maxPoolGradFuncs(): string[] {
   p(`              (local.set $cb (i32.shl (local.get $ch) (i32.const 2)))`);
   p(`              (local.set $sbest (f32.const -inf))`);
   p(`              (local.set $spix (i32.add (i32.mul (local.get $i0) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`);
-  p(`              (local.set $i (local.get $i0))`);
-  p(`              (loop $si`);
-  p(`                (local.set $pix (i32.add (i32.mul (local.get $i) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`);
-  p(`                (local.set $j (local.get $j0))`);
-  p(`                (loop $sj`);
-  p(`                  (local.set $sv (f32.load (i32.add (i32.add (local.get $xs) (local.get $pix)) (local.get $cb))))`);
-  p(`                  (if (f32.gt (local.get $sv) (local.get $sbest)) (then`);
-  p(`                    (local.set $sbest (local.get $sv))`);
-  p(`                    (local.set $spix (local.get $pix))))`);
-  p(`                  (local.set $pix (i32.add (local.get $pix) (local.get $step)))`);
-  p(`                  (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
-  p(`                  (br_if $sj (i32.lt_s (local.get $j) (local.get $j1))))`);
-  p(`                (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
-  p(`                (br_if $si (i32.lt_s (local.get $i) (local.get $i1))))`);
+  p(...eachPixel("si", "sj", 14, [
+    `(local.set $sv (f32.load (i32.add (i32.add (local.get $xs) (local.get $pix)) (local.get $cb))))`,
+    `(if (f32.gt (local.get $sv) (local.get $sbest)) (then`,
+    `  (local.set $sbest (local.get $sv))`,
+    `  (local.set $spix (local.get $pix))))`,
+  ]));
   p(`              (local.set $sv (f32.load (i32.add (local.get $dyp) (local.get $cb))))`);
   p(`              (if (local.get $write) (then`);
-  p(`                (local.set $i (local.get $i0))`);
-  p(`                (loop $ti`);
-  p(`                  (local.set $pix (i32.add (i32.mul (local.get $i) (local.get $row)) (i32.mul (local.get $j0) (local.get $step))))`);
-  p(`                  (local.set $j (local.get $j0))`);
-  p(`                  (loop $tj`);
-  p(`                    (f32.store (i32.add (i32.add (local.get $dxs) (local.get $pix)) (local.get $cb))`);
-  p(`                      (select (local.get $sv) (f32.const 0) (i32.eq (local.get $pix) (local.get $spix))))`);
-  p(`                    (local.set $pix (i32.add (local.get $pix) (local.get $step)))`);
-  p(`                    (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
-  p(`                    (br_if $tj (i32.lt_s (local.get $j) (local.get $j1))))`);
-  p(`                  (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
-  p(`                  (br_if $ti (i32.lt_s (local.get $i) (local.get $i1))))`);
+  p(...eachPixel("ti", "tj", 16, [
+    `(f32.store (i32.add (i32.add (local.get $dxs) (local.get $pix)) (local.get $cb))`,
+    `  (select (local.get $sv) (f32.const 0) (i32.eq (local.get $pix) (local.get $spix))))`,
+  ]));
   p(`              ) (else`);
   p(`                (local.set $a (i32.add (i32.add (local.get $dxs) (local.get $spix)) (local.get $cb)))`);
   p(`                (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (local.get $sv)))))`);

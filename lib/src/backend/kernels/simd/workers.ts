@@ -105,13 +105,17 @@ export class KernelThreads {
   private readonly workers: NodeWorker[] = [];
   private failed: string | null = null;
 
+  /** Threads in all, the caller included (at most MAX_THREADS: the control block's size). */
+  readonly threads: number;
+
   /** `threads` in all, the caller included: threads − 1 workers. */
-  constructor(bytes: Uint8Array, memory: WebAssembly.Memory, readonly threads: number) {
+  constructor(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number) {
+    this.threads = Math.min(threads, MAX_THREADS);
     this.control = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
     this.control[Slot.THREAD + ThreadSlot.READY] = 1; // the caller
     // guarded: bundlers for the browser have no worker_threads (the kernels then run on one thread)
     const { Worker } = require("worker_threads") as { Worker: new (src: string, o: object) => NodeWorker };
-    for (let t = 1; t < Math.min(threads, MAX_THREADS); t++) {
+    for (let t = 1; t < this.threads; t++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control: this.control.buffer, t } });
       w.unref();
       w.on("error", (e) => {
