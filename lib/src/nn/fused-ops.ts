@@ -34,28 +34,21 @@ function unfusedGrad(kernel: string): tf.GradConfig {
 /** The bias is 1-D over the last axis (tsdl's layers): its gradient sums every other axis. */
 const biasGrad = (d: tf.Tensor) => (): tf.Tensor => tf.sum(d, [...Array(d.rank - 1).keys()]);
 
-const GRADS: tf.GradConfig[] = [
-  {
-    kernelName: FUSED_CONV,
-    inputsToSave: ["x", "filter"],
-    outputsToSave: [true],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter, y] = saved;
-      const d = preActivationGrad(dy as tf.Tensor, y, attrs.activation);
-      return { ...unfusedGrad("Conv2D").gradFunc(d, [x, filter], attrs), bias: biasGrad(d) };
-    },
-  },
-  {
-    kernelName: FUSED_MATMUL,
-    inputsToSave: ["a", "b"],
+/** The fused kernel's gradient: through the activation, then the unfused kernel's for its two inputs, plus the bias's. */
+function fusedGrad(kernelName: string, inputs: [string, string], unfused: string): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: inputs,
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [a, b, y] = saved;
       const d = preActivationGrad(dy as tf.Tensor, y, attrs.activation);
-      return { ...unfusedGrad("BatchMatMul").gradFunc(d, [a, b], attrs), bias: biasGrad(d) };
+      return { ...unfusedGrad(unfused).gradFunc(d, [a, b], attrs), bias: biasGrad(d) };
     },
-  },
-];
+  };
+}
+
+const GRADS = [fusedGrad(FUSED_CONV, ["x", "filter"], "Conv2D"), fusedGrad(FUSED_MATMUL, ["a", "b"], "BatchMatMul")];
 
 /** The kernels take float32 only; tf.fused.matMul cast an int input the same way. */
 const float = <T extends tf.Tensor>(x: T): T => (x.dtype === "float32" ? x : tf.cast(x, "float32"));

@@ -5,7 +5,7 @@
 //   u ← rho·u + (1 − rho)·delta²
 //   p ← p − lr·delta
 import * as tf from "@tensorflow/tfjs-core";
-import { Optimizer, type GroupOption, type ParamGroup, type ParamState } from "./optimizer";
+import { Optimizer, type GroupOption, type ParamState } from "./optimizer";
 
 export interface AdadeltaOptions {
   lr?: number;
@@ -28,13 +28,6 @@ export class Adadelta extends Optimizer {
 
   protected groupOptions(): Record<string, GroupOption> {
     return { rho: this.rho, eps: this.eps, weightDecay: this.weightDecay };
-  }
-
-  protected loadGroupOptions(g: ParamGroup): void {
-    const rho = this.option(g, "rho", "number");
-    const eps = this.option(g, "eps", "number");
-    this.weightDecay = this.option(g, "weightDecay", "number"); // read last: nothing changes on an error
-    [this.rho, this.eps] = [rho, eps];
   }
 
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {

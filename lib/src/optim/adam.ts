@@ -2,7 +2,7 @@
 //   g ← g + weightDecay·p;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
 //   p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
 import * as tf from "@tensorflow/tfjs-core";
-import { Optimizer, type GroupOption, type ParamGroup, type ParamState } from "./optimizer";
+import { Optimizer, type GroupOption, type ParamState } from "./optimizer";
 
 export interface AdamOptions {
   lr?: number;
@@ -25,13 +25,6 @@ export class Adam extends Optimizer {
 
   protected groupOptions(): Record<string, GroupOption> {
     return { betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay };
-  }
-
-  protected loadGroupOptions(g: ParamGroup): void {
-    const betas = this.option(g, "betas", "pair");
-    const eps = this.option(g, "eps", "number");
-    this.weightDecay = this.option(g, "weightDecay", "number"); // read last: nothing changes on an error
-    [this.betas, this.eps] = [betas, eps];
   }
 
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {

@@ -101,8 +101,9 @@ export abstract class Optimizer {
           throw new Error(`${name}.loadStateDict: "${k}" of parameter #${key} has shape [${t.shape}], the parameter [${p.shape}]: not the same model?`);
       loaded.set(p, { step: s.step, tensors: {} });
     }
-    this.loadGroupOptions(group); // validates before anything changes
+    const options = this.readGroupOptions(group); // validates before anything changes
     this.lr = group.lr;
+    Object.assign(this, options);
     this.dispose();
     for (const [key, s] of Object.entries(sd.state)) {
       const ps = loaded.get(this.params[Number(key)]) as ParamState;
@@ -111,22 +112,28 @@ export abstract class Optimizer {
     }
   }
 
-  /** The group's hyper-parameters other than lr, under PyTorch's names in camelCase. */
+  /**
+   * The group's hyper-parameters other than lr, under PyTorch's names in camelCase: the optimizer's own
+   * fields of those names, which loadStateDict sets back (each checked against its current type).
+   */
   protected abstract groupOptions(): Record<string, GroupOption>;
 
-  /** Sets the hyper-parameters from a loaded group (read them with `option`). */
-  protected abstract loadGroupOptions(group: ParamGroup): void;
+  /** Checks loaded hyper-parameters together, before any is set (SGD's Nesterov rule). */
+  protected checkGroupOptions(_options: Record<string, GroupOption>): void {}
 
-  /** Reads one hyper-parameter of a loaded group, checking its type. */
-  protected option(group: ParamGroup, key: string, kind: "number"): number;
-  protected option(group: ParamGroup, key: string, kind: "boolean"): boolean;
-  protected option(group: ParamGroup, key: string, kind: "pair"): [number, number];
-  protected option(group: ParamGroup, key: string, kind: "number" | "boolean" | "pair"): GroupOption {
-    const v = group[key];
-    const ok = kind === "pair" ? Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === "number") : typeof v === kind;
-    if (!ok)
-      throw new Error(`${this.constructor.name}.loadStateDict: the param group's "${key}" is ${JSON.stringify(v)}, not a ${kind} (a state dict of another optimizer?).`);
-    return Array.isArray(v) ? [v[0], v[1]] : v;
+  /** The loaded group's values for the keys of groupOptions(), of the same types (arrays: pairs). */
+  private readGroupOptions(group: ParamGroup): Record<string, GroupOption> {
+    const out: Record<string, GroupOption> = {};
+    for (const [key, current] of Object.entries(this.groupOptions())) {
+      const v = group[key];
+      const kind = Array.isArray(current) ? "pair" : typeof current;
+      const ok = kind === "pair" ? Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === "number") : typeof v === kind;
+      if (!ok)
+        throw new Error(`${this.constructor.name}.loadStateDict: the param group's "${key}" is ${JSON.stringify(v)}, not a ${kind} (a state dict of another optimizer?).`);
+      out[key] = Array.isArray(v) ? [v[0], v[1]] : v;
+    }
+    this.checkGroupOptions(out);
+    return out;
   }
 
   /** Computes and assigns the new value of `p`; store state through `keep`. Runs inside a tidy. */

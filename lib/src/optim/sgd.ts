@@ -4,7 +4,7 @@
 //   g ← nesterov ? g + momentum·buf : buf
 //   p ← p − lr·g
 import * as tf from "@tensorflow/tfjs-core";
-import { Optimizer, type GroupOption, type ParamGroup, type ParamState } from "./optimizer";
+import { Optimizer, type GroupOption, type ParamState } from "./optimizer";
 
 export interface SGDOptions {
   lr: number;
@@ -33,13 +33,8 @@ export class SGD extends Optimizer {
     return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
   }
 
-  protected loadGroupOptions(g: ParamGroup): void {
-    const momentum = this.option(g, "momentum", "number");
-    const dampening = this.option(g, "dampening", "number");
-    const nesterov = this.option(g, "nesterov", "boolean");
-    checkNesterov(nesterov, momentum, dampening);
-    this.weightDecay = this.option(g, "weightDecay", "number"); // read last: nothing changes on an error
-    [this.momentum, this.dampening, this.nesterov] = [momentum, dampening, nesterov];
+  protected override checkGroupOptions(o: Record<string, GroupOption>): void {
+    checkNesterov(o.nesterov as boolean, o.momentum as number, o.dampening as number); // types checked by the base
   }
 
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {

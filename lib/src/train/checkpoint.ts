@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SummaryWriter, type SummaryWriterOptions } from "../log";
 import type { LightningModule } from "./lightning";
-import { saveModel } from "./io";
+import { saveModel, writeAtomic } from "./io";
 import { saveOptimizerState } from "./optim-state";
 import { STATE_FILE, type CheckpointCallback, type Logger, type Trainer, type TrainerState } from "./trainer";
 
@@ -25,9 +25,7 @@ async function save(module: LightningModule, trainer: Trainer, dir: string): Pro
   await saveModel(module, dir);
   if (trainer.optimizer) await saveOptimizerState(trainer.optimizer, dir);
   const state: TrainerState = { epoch: trainer.currentEpoch + 1, globalStep: trainer.globalStep, lr: trainer.optimizer?.lr ?? NaN };
-  const tmp = `${dir}/${STATE_FILE}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, JSON.stringify(state));
-  await fs.promises.rename(tmp, path.join(dir, STATE_FILE));
+  await writeAtomic(path.join(dir, STATE_FILE), JSON.stringify(state));
 }
 
 export class ModelCheckpoint implements CheckpointCallback {

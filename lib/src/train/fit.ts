@@ -10,8 +10,8 @@ import { evaluate } from "./evaluate";
 import { crossEntropy } from "./losses";
 import { penalty } from "./penalties";
 import { ProgressCallback } from "./progress-callback";
-import { runLoop } from "./loop";
-import type { Batch, BatchSource, History, LossFn } from "./types";
+import { describe, runLoop } from "./loop";
+import type { BatchSource, History, LossFn } from "./types";
 
 export interface FitOptions {
   epochs: number;
@@ -44,10 +44,6 @@ export interface FitOptions {
   trainEval?: boolean;
   /** Clip each gradient element to [−v, v] before the update (as Trainer's gradientClipVal). */
   gradientClipVal?: number;
-}
-
-function describe(b: Batch): string {
-  return `x [${b.x.shape}] (${b.x.dtype}), y [${b.y.shape}] (${b.y.dtype})`;
 }
 
 /** Trains `model` on `trainLoader`; returns the history of train/validation loss and accuracy. */

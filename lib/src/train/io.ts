@@ -27,7 +27,8 @@ interface Manifest {
   tensors: Entry[];
 }
 
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+/** Writes `data` to `file` through a temporary name and a rename. */
+export async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   await fs.promises.writeFile(tmp, data);
   await fs.promises.rename(tmp, file);

@@ -98,7 +98,8 @@ function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === "function";
 }
 
-function describe(b: Batch): string {
+/** A batch's shapes and dtypes, for error messages. */
+export function describe(b: Batch): string {
   return `x [${b.x.shape}] (${b.x.dtype}), y [${b.y.shape}] (${b.y.dtype})`;
 }
 

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Optimizer, OptimizerStateDict, ParamGroup } from "../optim";
+import { writeAtomic } from "./io";
 
 const FILE = "optimizer.json";
 const FORMAT = "tsdl-optimizer";
@@ -31,9 +32,7 @@ export async function saveOptimizerState(opt: Optimizer, dir: string): Promise<v
   } finally {
     for (const s of Object.values(sd.state)) tf.dispose(Object.values(s.tensors));
   }
-  const tmp = path.join(dir, `${FILE}.tmp-${process.pid}`);
-  await fs.promises.writeFile(tmp, JSON.stringify(saved));
-  await fs.promises.rename(tmp, path.join(dir, FILE));
+  await writeAtomic(path.join(dir, FILE), JSON.stringify(saved));
 }
 
 /** Loads the state saved by saveOptimizerState; returns false when the checkpoint has none. */
