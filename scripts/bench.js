@@ -30,7 +30,7 @@ const os = require("os");
 const path = require("path");
 const { spawn } = require("child_process");
 
-const { args, opt, flag } = require("./cli-args").cliArgs();
+const { opt, flag } = require("./cli-args").cliArgs();
 
 if (opt("mode", "loop") === "raw-ops") {
   require("./bench/raw-ops.js");
@@ -165,8 +165,10 @@ async function main() {
       r.loopOverheadPct = +(100 * (r.loop.medMs / r.raw.medMs - 1)).toFixed(1);
       r.loopOverheadMinPct = +(100 * (r.loop.minMs / r.raw.minMs - 1)).toFixed(1);
     }
-    if (tsdl && r.torch) r.ratio = +(tsdl.medMs / r.torch.medMs).toFixed(2);
-    if (tsdl && r.torch) r.rssRatio = +(tsdl.maxRssMB / r.torch.maxRssMB).toFixed(2);
+    if (tsdl && r.torch) {
+      r.ratio = +(tsdl.medMs / r.torch.medMs).toFixed(2);
+      r.rssRatio = +(tsdl.maxRssMB / r.torch.maxRssMB).toFixed(2);
+    }
   }
   meta.loadAfter = load();
 

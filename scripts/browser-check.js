@@ -277,7 +277,7 @@ async function main(argv) {
   }
 }
 
-module.exports = { checkNotebooks, expectedFigures, missingTraces, SetupError, TRACE_ELEMENTS };
+module.exports = { checkNotebooks, expectedFigures, SetupError, TRACE_ELEMENTS };
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

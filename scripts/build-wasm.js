@@ -3,16 +3,22 @@
 // need an assembler). Needs the devDependency wabt and the built lib (npm run build), then rebuild.
 //   node scripts/build-wasm.js [--check]   (--check: exit 1 if binary.ts is not what the source gives)
 "use strict";
+require("./cli-args").helpFromHeader(__filename);
 const fs = require("fs");
 const path = require("path");
 
-async function assemble() {
-  let wat;
+const TARGET = path.join(__dirname, "..", "lib", "src", "backend", "kernels", "simd", "binary.ts");
+
+function builtWat() {
   try {
-    wat = require(path.join(__dirname, "..", "lib", "dist", "backend", "kernels", "simd", "wat.js"));
+    return require(path.join(__dirname, "..", "lib", "dist", "backend", "kernels", "simd", "wat.js"));
   } catch (e) {
     throw new Error(`lib/dist is missing (${e.message}): run npm run build first`);
   }
+}
+
+/** binary.ts's text for `wat` (the module wat.ts: the built one by default; tests pass the source's). */
+async function assemble(wat = builtWat()) {
   let factory;
   try {
     factory = require("wabt");
@@ -34,7 +40,7 @@ async function assemble() {
 }
 
 async function main() {
-  const target = path.join(__dirname, "..", "lib", "src", "backend", "kernels", "simd", "binary.ts");
+  const target = TARGET;
   const text = await assemble();
   if (process.argv.includes("--check")) {
     const same = fs.existsSync(target) && fs.readFileSync(target, "utf8") === text;
@@ -48,7 +54,7 @@ async function main() {
   console.log(`wrote ${path.relative(process.cwd(), target)}`);
 }
 
-module.exports = { assemble };
+module.exports = { assemble, TARGET };
 if (require.main === module) {
   main().catch((e) => {
     console.error("build-wasm:", e.message);

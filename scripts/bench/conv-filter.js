@@ -11,6 +11,7 @@
 // needs the devDependency wabt).
 // Needs the built lib (npm run build).
 "use strict";
+require("../cli-args").helpFromHeader(__filename);
 const path = require("path");
 const { performance } = require("perf_hooks");
 const { opt, flag } = require("../cli-args").cliArgs();

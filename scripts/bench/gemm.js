@@ -10,6 +10,7 @@
 //        [--python /usr/bin/python3] [--json out.json]
 // Needs the built lib (npm run build).
 "use strict";
+require("../cli-args").helpFromHeader(__filename);
 const path = require("path");
 const { spawnSync } = require("child_process");
 const { performance } = require("perf_hooks");

@@ -4,6 +4,7 @@
 //   node scripts/bench/pool-grad.js [--rounds 15] [--threads N]
 // Needs the built lib (npm run build).
 "use strict";
+require("../cli-args").helpFromHeader(__filename);
 const path = require("path");
 const { performance } = require("perf_hooks");
 const { opt } = require("../cli-args").cliArgs();

@@ -15,10 +15,11 @@
 // "original" scalar kernel.
 // Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
 "use strict";
+require("../cli-args").helpFromHeader(__filename);
 const path = require("path");
 const { performance } = require("perf_hooks");
 
-const { args, opt, flag } = require("../cli-args").cliArgs();
+const { opt, flag } = require("../cli-args").cliArgs();
 
 const NETS = {
   lenet: { batch: 256, inShape: [28, 28, 1], probeMs: 60, what: "LeNet-5 (tanh, avg-pool)" },
@@ -96,10 +97,13 @@ function hostBatches(net, k = 3) {
   return out;
 }
 
+const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
 async function main() {
+  const libPath = path.resolve(opt("lib", path.join(__dirname, "..", "..", "lib", "dist", "index.js")));
   let lib;
   try {
-    lib = require(path.resolve(opt("lib", path.join(__dirname, "..", "..", "lib", "dist", "index.js"))));
+    lib = require(libPath);
   } catch (e) {
     throw new Error(`the built lib is missing or broken (${e.message}): run npm run build first`);
   }
@@ -111,21 +115,18 @@ async function main() {
   const nets = opt("net", Object.keys(NETS).join(",")).split(",");
   const prof = flag("profile") || flag("shapes") ? kernelProfiler() : null;
   const abSet = flag("ab-filter") ? "filter" : opt("ab", null);
-  const kernelsDir = path.join(path.dirname(require.resolve(path.resolve(opt("lib", path.join(__dirname, "..", "..", "lib", "dist", "index.js"))))), "backend", "kernels");
-  const knob = (file, name) => () => require(path.join(kernelsDir, file))[name];
-  // each variant: [knob object, settings]
+  // each set: [file under lib/dist/backend/kernels, its tuning object, { variant: settings }] (first = default)
   const AB = {
-    filter: { own: [knob("conv.js", "filterGradTuning"), { own: true, chunk: 0 }], blocked: [knob("conv.js", "filterGradTuning"), { own: false, chunk: 0 }], old: [knob("conv.js", "filterGradTuning"), { own: false, chunk: 1e9 }] },
-    threads: { all: [knob("simd/index.js", "ownKernelTuning"), { threads: 0 }], one: [knob("simd/index.js", "ownKernelTuning"), { threads: 1 }] },
-    input: { own: [knob("conv.js", "inputGradTuning"), { own: true }], xnnpack: [knob("conv.js", "inputGradTuning"), { own: false }] },
-    forward: { own: [knob("conv-forward.js", "forwardConvTuning"), { own: true }], xnnpack: [knob("conv-forward.js", "forwardConvTuning"), { own: false }] },
-    pool: { own: [knob("pool.js", "poolTuning"), { own: true }], composed: [knob("pool.js", "poolTuning"), { own: false }] },
-    pad: { own: [knob("pad.js", "padTuning"), { own: true }], original: [knob("pad.js", "padTuning"), { own: false }] },
+    filter: ["conv.js", "filterGradTuning", { own: { own: true, chunk: 0 }, blocked: { own: false, chunk: 0 }, old: { own: false, chunk: 1e9 } }],
+    threads: ["simd/index.js", "ownKernelTuning", { all: { threads: 0 }, one: { threads: 1 } }],
+    input: ["conv.js", "inputGradTuning", { own: { own: true }, xnnpack: { own: false } }],
+    forward: ["conv-forward.js", "forwardConvTuning", { own: { own: true }, xnnpack: { own: false } }],
+    pool: ["pool.js", "poolTuning", { own: { own: true }, composed: { own: false } }],
+    pad: ["pad.js", "padTuning", { own: { own: true }, original: { own: false } }],
   };
   if (abSet && !AB[abSet]) throw new Error(`--ab ${abSet}: unknown set, use one of ${Object.keys(AB).join(", ")}`);
-  const variants = abSet ? AB[abSet] : null;
-  const apply = (name) => { const [get, v] = variants[name]; Object.assign(get(), v); };
-  const tuning = variants;
+  const [knobFile, knobName, variants] = abSet ? AB[abSet] : [null, null, null];
+  const apply = (name) => Object.assign(require(path.join(path.dirname(require.resolve(libPath)), "backend", "kernels", knobFile))[knobName], variants[name]);
   if (prof) prof.withShapes = flag("shapes");
   const results = [];
   for (const net of nets) {
@@ -143,7 +144,7 @@ async function main() {
     const ab = Object.fromEntries(names.map((k) => [k, { wall: [], cpu: [] }]));
     for (let i = 0; i < warmup + steps; i++) {
       if (prof && i === warmup) prof.start();
-      if (tuning) apply(names[i % names.length]);
+      if (variants) apply(names[i % names.length]);
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       const hb = host[i % host.length];
@@ -158,29 +159,27 @@ async function main() {
       if (i === 0) loss0 = lv;
       lossN = lv;
       if (i >= warmup) {
-        if (tuning) {
+        const cpuMs = (dc.user + dc.system) / 1000;
+        if (variants) {
           ab[names[i % names.length]].wall.push(dt);
-          ab[names[i % names.length]].cpu.push((dc.user + dc.system) / 1000);
+          ab[names[i % names.length]].cpu.push(cpuMs);
         }
         times.push(dt);
-        cpu.push((dc.user + dc.system) / 1000);
+        cpu.push(cpuMs);
         tensors.push(tf.memory().numTensors);
       }
     }
     prof && prof.stop();
-    if (tuning) apply(names[0]); // the default
-    const s = [...times].sort((a, b) => a - b);
-    const med = s[Math.floor(s.length / 2)];
-    const cs = [...cpu].sort((a, b) => a - b);
+    if (variants) apply(names[0]); // the default
     const r = {
-      net, batch, backend: info.name, threads: info.threads, medMs: +med.toFixed(1), minMs: +s[0].toFixed(1),
+      net, batch, backend: info.name, threads: info.threads, medMs: +median(times).toFixed(1), minMs: +Math.min(...times).toFixed(1),
       // CPU time of the whole process (all threads) per step: steadier than wall time on a shared machine
-      cpuMs: +cs[Math.floor(cs.length / 2)].toFixed(1),
+      cpuMs: +median(cpu).toFixed(1),
       probeMs: NETS[net].probeMs, steps, loss: [+loss0.toFixed(3), +lossN.toFixed(3)],
       tensorsFlat: tensors[0] === tensors[tensors.length - 1],
     };
-    if (tuning) {
-      const m = (a) => +[...a].sort((p, q) => p - q)[Math.floor(a.length / 2)].toFixed(1);
+    if (variants) {
+      const m = (a) => +median(a).toFixed(1);
       r.ab = Object.fromEntries(names.map((k) => [k, { wall: m(ab[k].wall), cpu: m(ab[k].cpu), steps: ab[k].wall.length }]));
     }
     if (prof) {

@@ -130,17 +130,14 @@ function row(net, cfg, r) {
 }
 
 async function main(argv) {
-  const opt = (n, d) => {
-    const i = argv.indexOf("--" + n);
-    return i < 0 || i + 1 >= argv.length || argv[i + 1].startsWith("--") ? d : argv[i + 1];
-  };
+  const { opt, flag } = require("../cli-args").cliArgs(argv);
   const only = opt("only", "lenet,mnistnet").split(",");
   for (const n of only) if (!NETS[n]) throw new Error(`--only: unknown net "${n}" (lenet, mnistnet)`);
   const epochsOpt = opt("epochs", undefined);
   const fraction = Number(opt("fraction", 1));
   const threads = Number(opt("threads", 1));
   const lenetSeed = Number(opt("seed", 0));
-  const sequential = argv.includes("--sequential");
+  const sequential = flag("sequential");
   const side = opt("side", undefined);
   if (side !== undefined && !["tsdl", "torch"].includes(side)) throw new Error(`--side tsdl|torch, got ${side}`);
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`--fraction must be in (0, 1], got ${fraction}`);
@@ -175,7 +172,7 @@ async function main(argv) {
       const indices = path.join(tmp, `${net}.idx`);
       const { nTrain, nVal } = writeIndices(net, fraction, lenetSeed, indices);
       const common = ["--net", net, "--indices", indices, "--epochs", String(epochs), "--threads", String(threads), "--seed", String(seed)];
-      if (argv.includes("--test-each-epoch")) common.push("--test-each-epoch");
+      if (flag("test-each-epoch")) common.push("--test-each-epoch");
       const threadEnv = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
       process.stderr.write(`== ${cfg.title}: ${epochs} epochs, ${nTrain} train${nVal ? ` / ${nVal} val` : ""} / 10000 test\n`);
       const sides = {

@@ -34,18 +34,9 @@ function tfjsMemory(backend) {
  * SIMD's f32x4.relaxed_madd (the V8 flag is set before compiling; Node 20 ships it off).
  */
 async function ownGemm(tf, { fma = false, mr = 4, unroll = 4 } = {}) {
-  if (fma) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
   const backend = tf.backend();
-  const memory = tfjsMemory(backend);
-  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-  const w = await wabt();
-  const mod = w.parseWat("gemm.wat", gemmWat({ mr, fma, shared, unroll }), { simd: true, relaxed_simd: fma, threads: shared });
-  // (no mod.validate(): wabt.js 1.0.39's validator ignores the threads feature; V8 validates when compiling)
-  const { buffer } = mod.toBinary({});
-  mod.destroy();
-  const { instance } = await WebAssembly.instantiate(buffer, { env: { memory } });
-  const { packB, macro } = instance.exports;
-  const offset = (t) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  const { packB, macro } = await compile(backend, { fma, mr, unroll });
+  const offset = (t) => heapOffset(backend, t);
   let bpSize = 0;
   let bp = 0;
   const scratch = backend.wasm._malloc(32 * mr);
@@ -79,10 +70,14 @@ async function compile(backend, { fma, mr, unroll }) {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   const w = await wabt();
   const mod = w.parseWat("gemm.wat", gemmWat({ mr, fma, shared, unroll }), { simd: true, relaxed_simd: fma, threads: shared });
+  // (no mod.validate(): wabt.js 1.0.39's validator ignores the threads feature; V8 validates when compiling)
   const { buffer } = mod.toBinary({});
   mod.destroy();
   return (await WebAssembly.instantiate(buffer, { env: { memory } })).instance.exports;
 }
+
+/** Byte offset of a wasm-backend tensor's data in the heap. */
+const heapOffset = (backend, t) => backend.dataIdMap.get(t.dataId).memoryOffset;
 
 /**
  * `(x, dy) => dW` for a Conv2D of stride s with `pad` [top, left] and a kh × kw filter, NHWC: the
@@ -93,7 +88,7 @@ async function compile(backend, { fma, mr, unroll }) {
 async function ownFilterGrad(tf, { fma = false, mr = 4 } = {}) {
   const backend = tf.backend();
   const { packB, macroConv } = await compile(backend, { fma, mr, unroll: 1 });
-  const offset = (t) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  const offset = (t) => heapOffset(backend, t);
   const scratch = backend.wasm._malloc(32 * mr);
   return (x, dy, { kh, kw, s = 1, top = 0, left = 0 }) => {
     const [n, H, W, ci] = x.shape;
@@ -131,4 +126,4 @@ async function ownFilterGrad(tf, { fma = false, mr = 4 } = {}) {
   };
 }
 
-module.exports = { ownGemm, ownFilterGrad, gemmWat };
+module.exports = { ownGemm, ownFilterGrad };
