@@ -1,5 +1,5 @@
 // tsdl's replacement wasm kernels against the tfjs cpu backend: values and gradients.
-import { tf, init, replacedWasmKernels } from "tsdl/backend";
+import { tf, init, kernelProfiler, replacedWasmKernels } from "tsdl/backend";
 import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
 import { filterChunk, filterGradTuning, inputGradTuning } from "tsdl/backend/kernels/conv";
 import { poolTuning } from "tsdl/backend/kernels/pool";
@@ -202,6 +202,75 @@ describe("forward Conv2D / FusedConv2D on the own kernel", () => {
   });
 });
 
+describe("convolutions that are dense layers (window = unpadded input, LeNet-5's C5) as matrix products", () => {
+  const cases = [
+    { n: 3, h: 5, w: 5, ci: 16, co: 12, s: 1 },
+    { n: 1, h: 4, w: 6, ci: 3, co: 7, s: 2 },
+    { n: 5, h: 1, w: 1, ci: 9, co: 4, s: 1 },
+  ];
+  test.each(cases)("n$n $h×$w ci$ci co$co stride $s: conv, fused bias + relu, gradients", async (c) => {
+    const e = await compare(
+      [
+        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 200 + c.ci) },
+        { shape: [c.h, c.w, c.ci, c.co], data: values(c.h * c.w * c.ci * c.co, 201) },
+        { shape: [c.co], data: values(c.co, 202) },
+      ],
+      (x, f, b) => {
+        const fused = (v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: "valid", bias: bb, activation: "relu" });
+        const plain = (v: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, w as tf.Tensor4D, c.s, "valid"));
+        return [
+          tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, "valid"),
+          fused(x, f, b),
+          ...tf.grads(plain)([x, f]),
+          ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
+        ];
+      },
+    );
+    record("Conv2D dense", e);
+  });
+
+  test("the dense path is taken: matrix products inside, no padding", () => {
+    const prof = kernelProfiler("wasm");
+    prof.reset();
+    prof.start();
+    tf.tidy(() => {
+      const x = tf.ones([4, 5, 5, 16]);
+      const f = tf.ones([5, 5, 16, 8]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => weightedSum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "valid")))([x, f]);
+    });
+    prof.stop();
+    const inner = prof.report().filter((t) => t.inner).map((t) => t.kernel);
+    expect(inner).toEqual(expect.arrayContaining(["BatchMatMul"]));
+    expect(inner).not.toContain("PadV2");
+  });
+
+  test("NCHW gradients at kernel level, and a padded 1×1 output is not taken for dense", async () => {
+    const [n, h, w, ci, co] = [2, 3, 4, 5, 6];
+    for (const [nchw, pad] of [[true, "valid"], [false, [[0, 0], [1, 1], [1, 1], [0, 0]]]] as const) {
+      const fh = pad === "valid" ? h : h + 2;
+      const fw = pad === "valid" ? w : w + 2;
+      const e = await compare(
+        [
+          { shape: [n, h, w, ci], data: values(n * h * w * ci, 210) },
+          { shape: [fh, fw, ci, co], data: values(fh * fw * ci * co, 211) },
+        ],
+        (x, f) => {
+          const dy = tf.sin(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, pad as "valid"));
+          const toNCHW = (t: tf.Tensor) => (nchw ? tf.transpose(t, [0, 3, 1, 2]) : t);
+          const attrs = { strides: [1, 1], pad, dataFormat: nchw ? "NCHW" : "NHWC", dimRoundingMode: undefined };
+          const dx = tf.engine().runKernel("Conv2DBackpropInput", { dy: toNCHW(dy), filter: f },
+            { ...attrs, inputShape: toNCHW(x).shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: toNCHW(x), dy: toNCHW(dy) },
+            { ...attrs, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return [dy, dx, dw];
+        },
+      );
+      record("Conv2D dense", e);
+    }
+  });
+});
+
 describe("Conv2DBackpropFilter: tsdl's own wasm SIMD kernel", () => {
   test("it compiled on this backend's memory and is the default", async () => {
     await tf.setBackend("wasm");
@@ -296,6 +365,23 @@ describe("Conv2DBackpropFilter: the own kernel on every wasm thread (worker_thre
     const e = await compare(
       [{ shape: [5, 11, 10, 6], data: values(3300, 84) }, { shape: [3, 3, 6, 7], data: values(378, 85) }],
       (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 2, "same")))(x)],
+    );
+    expect(e).toBeLessThan(TOL);
+    if (spy) {
+      const counts = spy.mock.results.map((r) => r.value as number[]);
+      spy.mockRestore();
+      expect(counts.some((c) => c.length === 2 && c[0] + c[1] === 5)).toBe(true);
+    }
+  });
+
+  test("forward conv with bias and relu in the tiles' epilogue, samples shared by the threads", async () => {
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    ownKernelTuning.flopsPerThread = 0;
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    const e = await compare(
+      [{ shape: [5, 9, 10, 3], data: values(1350, 86) }, { shape: [3, 3, 3, 13], data: values(351, 87) }, { shape: [13], data: values(13, 88) }],
+      (x, f, b) => [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" })],
     );
     expect(e).toBeLessThan(TOL);
     if (spy) {

@@ -2,6 +2,7 @@
 // XNNPACK's per bench layer on one thread, README), on every thread. NHWC float32 without dilation;
 // anything else (NCHW, dilations, other activations, prelu) goes to the original XNNPACK kernel.
 import { tf } from "../tf";
+import { denseForward, isDenseConv } from "./conv-dense";
 import { conv2dOwn, simdKernels } from "./simd";
 import { type KernelArgs, type Replacement, type TensorInfo, withOps } from "./util";
 
@@ -28,20 +29,21 @@ function ownConv(args: KernelArgs, fused: boolean): TensorInfo | null {
   const act = fused ? a.activation ?? "linear" : "linear";
   if (!forwardConvTuning.own || x.dtype !== "float32" || filter.dtype !== "float32" || a.dataFormat === "NCHW" ||
     dil[0] !== 1 || dil[1] !== 1 || (act !== "linear" && act !== "relu") || inputs.preluActivationWeights ||
-    (bias && (bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3]))) return null;
-  const k = simdKernels(backend);
-  if (k instanceof Error) return null;
+    (bias && (bias.dtype !== "float32" || bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3]))) return null;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as Shape4, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, "channelsLast");
+  if (isDenseConv(x.shape, filter.shape, info)) {
+    return withOps(backend, (o) => o.out(denseForward(o, x, filter, bias, act === "relu")));
+  }
+  const k = simdKernels(backend);
+  if (k instanceof Error) return null;
   const { top, bottom, left, right } = info.padInfo;
   if (Math.min(top, bottom, left, right) < 0) return null;
   return withOps(backend, (o) => {
-    let y = conv2dOwn(o, k, x, filter, info.strideHeight, info.strideWidth, [top, bottom, left, right]);
+    const y = conv2dOwn(o, k, x, filter, info.strideHeight, info.strideWidth, [top, bottom, left, right], bias, act === "relu");
     if (y.shape[1] !== info.outHeight || y.shape[2] !== info.outWidth) {
       throw new Error(`tsdl: own Conv2D gave ${y.shape} for ${info.outShape} (bug): set forwardConvTuning.own = false`);
     }
-    if (bias) y = o.add(y, bias);
-    if (act === "relu") y = o.run("Relu", { x: y });
     return o.out(y);
   });
 }

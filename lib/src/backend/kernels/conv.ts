@@ -1,5 +1,6 @@
 // Convolution gradients on wasm as XNNPACK Conv2D calls.
 import { tf } from "../tf";
+import { denseFilterGrad, denseInputGrad, isDenseConv } from "./conv-dense";
 import { conv2dOwn, filterGrad, simdKernels } from "./simd";
 import { type KernelArgs, type Ops, type Replacement, type TensorInfo, size, withOps } from "./util";
 
@@ -46,6 +47,9 @@ export const conv2DBackpropFilter: Replacement = ({ inputs, attrs, backend }: Ke
     }
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as Shape4, a.filterShape, a.strides, 1, pad, a.dimRoundingMode, false, "channelsLast");
+    if (x.dtype === "float32" && dy.dtype === "float32" && isDenseConv(x.shape, a.filterShape, info)) {
+      return o.out(denseFilterGrad(o, x, dy, a.filterShape));
+    }
     const own = filterGradTuning.own && x.dtype === "float32" && dy.dtype === "float32" ? simdKernels(backend) : null;
     if (own && !(own instanceof Error)) {
       const [kh, kw] = a.filterShape;
@@ -185,6 +189,10 @@ export const conv2DBackpropInput: Replacement = ({ inputs, attrs, backend }: Ker
     const [kh, kw, , co] = filter.shape;
     const info = tf.backend_util.computeConv2DInfo(
       inShape, filter.shape as Shape4, a.strides, 1, padNHWC(a.pad, nchw), a.dimRoundingMode, false, "channelsLast");
+    if (isDenseConv(inShape, filter.shape, info)) {
+      const dx = denseInputGrad(o, dy, filter, inShape);
+      return o.out(nchw ? o.transpose(dx, toNCHW) : dx);
+    }
     const { top, left } = info.padInfo;
     const [sh, sw] = [info.strideHeight, info.strideWidth];
     const [oh, ow] = [dy.shape[1], dy.shape[2]];

@@ -232,10 +232,11 @@ export function maxPoolGradOwn(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorI
  * Conv2D, NHWC float32, stride 1..s, by the filter-gradient kernel with the roles swapped: rows = output
  * positions (offset table), K = kh rows of kw·ci contiguous floats of x (cs 4 bytes, rs one padded x row),
  * B = the filter packed once. `pads` [top, bottom, left, right]; x is zero-padded first when needed.
+ * `bias` [co] and `relu` are applied as the tiles are stored (no pass over the output).
  * Samples shared by every thread like the filter gradient's (each writes its own output samples).
  */
 export function conv2dOwn(o: Ops, k: OwnExports, x: TensorInfo, filter: TensorInfo, sh: number, sw: number,
-  pads: [number, number, number, number]): TensorInfo {
+  pads: [number, number, number, number], bias?: TensorInfo, relu = false): TensorInfo {
   const mod = o.backend.wasm as unknown as WasmModule;
   const [n, H, W, ci] = x.shape;
   const [kh, kw, , co] = filter.shape;
@@ -265,7 +266,7 @@ export function conv2dOwn(o: Ops, k: OwnExports, x: TensorInfo, filter: TensorIn
     k.packB(pf, co * 4, K, co, panels);
     const job: [number, number][] = [[Slot.KIND, 1], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4],
       [Slot.DY, pc], [Slot.DYSTEP, M * co * 4], [Slot.OFFS, block], [Slot.M, M], [Slot.OH, kh], [Slot.OW, kw * ci],
-      [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co]];
+      [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co], [Slot.BIAS, bias ? offsetOf(o, bias) : 0], [Slot.RELU, relu ? 1 : 0]];
     runJob(k, threads, picked, job, (i) => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS]]);
   } finally {
     mod._free(block);

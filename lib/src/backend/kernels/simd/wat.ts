@@ -29,6 +29,7 @@ export function kernelsWat(shared: boolean): string {
   // ---- micro-kernel: a rows × cols tile of C (rows ≤ 4, cols ≤ 8) from one sample
   p(`  (func $tile (param $a i32) (param $offs i32) (param $bp i32) (param $oh i32) (param $ow i32) (param $cs i32)`);
   p(`    (param $rs i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $rows i32) (param $cols i32) (param $scratch i32)`);
+  p(`    (param $bias i32) (param $relu i32)`);
   p(`    (local $end i32) (local $wrap i32) (local $t i32) (local $i i32) (local $j i32) (local $v v128) (local $b0 v128) (local $b1 v128)`);
   for (const i of rows) p(`    (local $a${i} i32) (local $c${i}0 v128) (local $c${i}1 v128)`);
   // rows past M have the last row's offset (the caller pads the table): valid reads, results not stored
@@ -51,6 +52,33 @@ export function kernelsWat(shared: boolean): string {
   for (const i of rows) p(`      (local.set $a${i} (i32.add (local.get $a${i}) (local.get $wrap)))`);
   p(`      (local.set $t (i32.sub (local.get $t) (i32.const 1)))`);
   p(`      (br_if $row (local.get $t)))`);
+  // epilogue (forward conv): + bias[col], then max(·, 0); $b0/$b1 hold the bias (zero without one)
+  p(`    (if (local.get $bias) (then`);
+  p(`      (if (i32.eq (local.get $cols) (i32.const 8)) (then`);
+  p(`        (local.set $b0 (v128.load (local.get $bias)))`);
+  p(`        (local.set $b1 (v128.load offset=16 (local.get $bias))))`);
+  p(`      (else`);
+  p(`        (v128.store (local.get $scratch) (v128.const i32x4 0 0 0 0))`);
+  p(`        (v128.store offset=16 (local.get $scratch) (v128.const i32x4 0 0 0 0))`);
+  p(`        (local.set $j (i32.const 0))`);
+  p(`        (loop $bj`);
+  p(`          (f32.store (i32.add (local.get $scratch) (i32.shl (local.get $j) (i32.const 2)))`);
+  p(`            (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))`);
+  p(`          (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
+  p(`          (br_if $bj (i32.lt_u (local.get $j) (local.get $cols))))`);
+  p(`        (local.set $b0 (v128.load (local.get $scratch)))`);
+  p(`        (local.set $b1 (v128.load offset=16 (local.get $scratch)))))`);
+  for (const i of rows) {
+    p(`      (local.set $c${i}0 (f32x4.add (local.get $c${i}0) (local.get $b0)))`);
+    p(`      (local.set $c${i}1 (f32x4.add (local.get $c${i}1) (local.get $b1)))`);
+  }
+  p(`    ))`);
+  p(`    (if (local.get $relu) (then`);
+  for (const i of rows) {
+    p(`      (local.set $c${i}0 (f32x4.max (local.get $c${i}0) (v128.const i32x4 0 0 0 0)))`);
+    p(`      (local.set $c${i}1 (f32x4.max (local.get $c${i}1) (v128.const i32x4 0 0 0 0)))`);
+  }
+  p(`    ))`);
   // full-width tile: vector stores (adding C's previous value when acc)
   p(`    (if (i32.eq (local.get $cols) (i32.const 8)) (then`);
   for (const i of rows) {
@@ -110,9 +138,11 @@ export function kernelsWat(shared: boolean): string {
   p(`      (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))`);
   p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
   // ---- macroConv: C[M × nc] (+)= one sample's gradient, every (panel, 4-row tile); offs: M byte offsets
-  // (padded to a multiple of 4 with the last one), a: the sample's padded x, bp: its packed dy
+  // (padded to a multiple of 4 with the last one), a: the sample's padded x, bp: its packed dy; bias
+  // (byte offset, 0: none) and relu: the forward conv's epilogue
   p(`  (func (export "macroConv") (param $a i32) (param $offs i32) (param $m i32) (param $bp i32) (param $oh i32) (param $ow i32)`);
   p(`    (param $cs i32) (param $rs i32) (param $nc i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $scratch i32)`);
+  p(`    (param $bias i32) (param $relu i32)`);
   p(`    (local $j0 i32) (local $r i32) (local $cols i32) (local $rows i32)`);
   p(`    (loop $panel`);
   p(`      (local.set $cols (select (i32.const 8) (i32.sub (local.get $nc) (local.get $j0)) (i32.ge_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 8))))`);
@@ -122,7 +152,8 @@ export function kernelsWat(shared: boolean): string {
   p(`        (call $tile (local.get $a) (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2))) (local.get $bp)`);
   p(`          (local.get $oh) (local.get $ow) (local.get $cs) (local.get $rs)`);
   p(`          (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2)))`);
-  p(`          (local.get $ldc) (local.get $acc) (local.get $rows) (local.get $cols) (local.get $scratch))`);
+  p(`          (local.get $ldc) (local.get $acc) (local.get $rows) (local.get $cols) (local.get $scratch)`);
+  p(`          (select (i32.add (local.get $bias) (i32.shl (local.get $j0) (i32.const 2))) (i32.const 0) (local.get $bias)) (local.get $relu))`);
   p(`        (local.set $r (i32.add (local.get $r) (i32.const ${MR})))`);
   p(`        (br_if $tiles (i32.lt_u (local.get $r) (local.get $m))))`);
   p(`      (local.set $bp (i32.add (local.get $bp) (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 5))))`);

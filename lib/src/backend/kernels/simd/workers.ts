@@ -25,8 +25,10 @@ const Slot = {
   CO: 15,
   FAILED: 16, // a worker threw during a job (it leaves the pool)
   KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter)
+  BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
+  RELU: 19,
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 18,
+  THREAD: 20,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
@@ -38,7 +40,7 @@ const SLOTS = Slot.THREAD + ThreadSlot.SIZE * MAX_THREADS;
 export interface ConvExports {
   packB(b: number, ldb: number, kc: number, nc: number, dst: number): void;
   macroConv(a: number, offs: number, m: number, bp: number, oh: number, ow: number, cs: number, rs: number,
-    nc: number, c: number, ldc: number, acc: number, scratch: number): void;
+    nc: number, c: number, ldc: number, acc: number, scratch: number, bias: number, relu: number): void;
 }
 
 /**
@@ -56,12 +58,12 @@ export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
     if (conv) {
       // rows: output positions, K: kh (OH slot) rows of kw·ci (OW slot) floats, the filter packed once
       k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
-        u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, 0, scratch);
+        u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, 0, scratch, u(Slot.BIAS), c[Slot.RELU]);
       continue;
     }
     k.packB(u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, oh * ow, co, panels);
     k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
-      part, co * 4, count > 0 ? 1 : 0, scratch);
+      part, co * 4, count > 0 ? 1 : 0, scratch, 0, 0);
   }
   c[base + ThreadSlot.COUNT] = count;
 }
