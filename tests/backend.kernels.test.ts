@@ -4,8 +4,9 @@ import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
 import { filterChunk, filterGradTuning, inputGradTuning } from "tsdl/backend/kernels/conv";
 import { poolTuning } from "tsdl/backend/kernels/pool";
 import { padTuning } from "tsdl/backend/kernels/pad";
+import { tanhTuning } from "tsdl/backend/kernels/elementwise";
 import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
-import { kernelThreads, ownKernelTuning, simdKernels } from "tsdl/backend/kernels/simd";
+import { kernelThreads, ownKernelTuning, simdKernels, windowParts } from "tsdl/backend/kernels/simd";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -196,6 +197,31 @@ describe("forward Conv2D / FusedConv2D on the own kernel", () => {
           fused(x, f, b),
           ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
         ];
+      },
+    );
+    record("Conv2D", e);
+  });
+});
+
+describe("the own conv skips the window rows and columns that lie in the padding", () => {
+  test("windowParts: 3×3 input, 5×5 window, padding 2 (LeNet's dx shape, small)", () => {
+    const M = 9; // 3×3 outputs, tiles of 4 rows: [0..3], [4..7], [8, 8, 8, 8]
+    const out = new Int32Array(12);
+    windowParts(out, M, 3, { H: 3, W: 3, top: 2, left: 2, sh: 1, sw: 1, kh: 5, kw: 5, ci: 2 });
+    // tile 0: outputs (0,0) (0,1) (0,2) (1,0): rows t ∈ [1, 5) ∪ [2, 5), cols j ∈ [0, 5) → [1, 4, 0, 10]
+    // tile 1: (1,1) (1,2) (2,0) (2,1): rows [0, 4) ∪ [1, 4) → [0, 4); cols [0, 4) ∪ [0, 3) ∪ [2, 5) ∪ [1, 5) → [0, 5)
+    // tile 2: (2,2) alone: rows [0, 3), cols [0, 3)
+    expect(Array.from(out)).toEqual([1, 4, 0, 10, 0, 4, 0, 10, 0, 3, 0, 6]);
+  });
+
+  test("windows wholly in the padding (pad > kernel) still get bias and relu; stride 2; vs cpu", async () => {
+    const pad = [[0, 0], [5, 4], [4, 6], [0, 0]] as tf.backend_util.ExplicitPadding;
+    const e = await compare(
+      [{ shape: [2, 4, 5, 3], data: values(120, 220) }, { shape: [3, 3, 3, 9], data: values(243, 221) }, { shape: [9], data: values(9, 222) }],
+      (x, f, b) => {
+        const fused = (v: tf.Tensor, w: tf.Tensor) =>
+          tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad, bias: b, activation: "relu" });
+        return [fused(x, f), tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, pad), ...tf.grads((v: tf.Tensor, w: tf.Tensor) => weightedSum(fused(v, w)))([x, f])];
       },
     );
     record("Conv2D", e);
@@ -582,7 +608,8 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
     tf.dispose([x, g]);
   });
 
-  test.each(cases)("avg k$k s$s $pad n$n $h×$w c$c", async (c) => {
+  test.each(maxCases)("avg k$k s$s $pad n$n $h×$w c$c, heap path for windows that do not overlap: $own", async (c) => {
+    poolTuning.own = c.own;
     const sz = c.n * c.h * c.w * c.c;
     const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(sz, 40 + c.k) }], (x) => {
       const f = (v: tf.Tensor) => weightedSum(tf.avgPool(v as tf.Tensor4D, c.k, c.s, c.pad));
@@ -599,6 +626,44 @@ describe("element-wise and reductions", () => {
     const e = await compare([{ shape: [10, 100], data }], (x) => [tf.tanh(x), tf.grad((v: tf.Tensor) => weightedSum(tf.tanh(v)))(x)]);
     // relative to max |value| (1 for tanh): an absolute error bound near saturation
     record("Tanh", e);
+  });
+
+  test.each([[true, false], [true, true], [false, false]])("Tanh, own SIMD kernel %s (chunks on every thread: %s): error vs Math.tanh over a dense sweep, specials, odd lengths", async (own, threaded) => {
+    tanhTuning.own = own;
+    if (threaded) ownKernelTuning.flopsPerThread = 0; // 48,010 elements: 3 chunks, the last one partial
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    const spy = threaded && threads ? jest.spyOn(threads, "run") : null;
+    try {
+      // a dense sweep of [-12, 12] (clamp at 7.9, tiny-x branch below 4e-4) plus ±0, ±∞, NaN, denormals
+      const xs = Array.from({ length: 48001 }, (_, i) => -12 + i * 0.0005);
+      xs.push(0, -0, Infinity, -Infinity, NaN, 1e-40, -3e-4, 3.9e-4, 4.1e-4);
+      for (const len of [xs.length, 1, 2, 3, 5, 7]) {
+        const x = tf.tensor1d(xs.slice(0, len));
+        const got = tf.tanh(x).dataSync();
+        x.dispose();
+        let [rel, abs] = [0, 0];
+        for (let i = 0; i < len; i++) {
+          const want = Math.fround(Math.tanh(Math.fround(xs[i])));
+          if (Number.isNaN(want)) {
+            expect(got[i]).toBeNaN();
+            continue;
+          }
+          abs = Math.max(abs, Math.abs(got[i] - want));
+          rel = Math.max(rel, Math.abs(got[i] - want) / Math.max(Math.abs(want), 1e-30));
+        }
+        // the own kernel: a few ulps everywhere; 2·sigmoid(2x) − 1 cancels near 0 (absolute error only)
+        if (own) expect(rel).toBeLessThan(1e-6);
+        expect(abs).toBeLessThan(1e-6);
+        if (len === xs.length && own) record("Tanh", rel);
+      }
+      // the full sweep's 3 chunks went to both threads
+      if (spy) expect(spy.mock.results.some((r) => (r.value as number[]).length === 2 && (r.value as number[])[0] + (r.value as number[])[1] === 3)).toBe(true);
+    } finally {
+      spy?.mockRestore();
+      tanhTuning.own = true;
+      ownKernelTuning.flopsPerThread = 2e6;
+    }
   });
 
   test("Identity shares the data and survives disposing its source", async () => {

@@ -1,14 +1,24 @@
 // Element-wise and reduction kernels that wasm 4.22 runs slowly.
 import { tf } from "../tf";
+import { simdKernels, tanhOwn } from "./simd";
 import { type KernelArgs, type Replacement, type TensorInfo, withOps, size } from "./util";
 
-/** Tanh = 2·sigmoid(2x) − 1 through XNNPACK's vectorised sigmoid (wasm's Tanh is scalar libm, ~20 ns/elem). */
+/** Knob for tests and scripts/bench: `own` false computes Tanh through XNNPACK's sigmoid. */
+export const tanhTuning = { own: true };
+
+/**
+ * Tanh (wasm's is scalar libm, ~20 ns/elem): tsdl's own SIMD kernel (./simd/tanh-wat.ts, one pass, on every
+ * thread; exact to a few ulps also near 0, where 2·sigmoid(2x) − 1 cancels), else
+ * 2·sigmoid(2x) − 1 through XNNPACK's vectorised sigmoid (four passes).
+ */
 export const tanh: Replacement = ({ inputs, backend }: KernelArgs, original) => {
   const x = inputs.x as TensorInfo;
   if (x.dtype !== "float32") {
     if (!original) throw new Error("tsdl: no wasm Tanh");
     return original({ inputs, backend });
   }
+  const own = tanhTuning.own ? simdKernels(backend) : null;
+  if (own && !(own instanceof Error)) return withOps(backend, (o) => o.out(tanhOwn(o, own, x)));
   return withOps(backend, (o) => {
     const two = o.filled([], 2);
     const one = o.filled([], 1);

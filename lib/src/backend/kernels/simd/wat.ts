@@ -12,11 +12,12 @@
 // conv sees few channels per tap and a K far past the caches; here each panel (≤ 25 KB for the course's
 // nets) stays in L1 and each sample's x plane in L2.
 import { maxPoolGradFuncs } from "./pool-wat";
+import { tanhFuncs } from "./tanh-wat";
 
 const MR = 4;
 
 /**
- * The module's text (filter gradient here, MaxPoolGrad from ./pool-wat.ts); `shared`: the memory import
+ * The module's text (filter gradient and convolution here, MaxPoolGrad from ./pool-wat.ts, Tanh from ./tanh-wat.ts); `shared`: the memory import
  * of tfjs' threaded build (a shared memory).
  */
 export function kernelsWat(shared: boolean): string {
@@ -29,7 +30,7 @@ export function kernelsWat(shared: boolean): string {
   // ---- micro-kernel: a rows × cols tile of C (rows ≤ 4, cols ≤ 8) from one sample
   p(`  (func $tile (param $a i32) (param $offs i32) (param $bp i32) (param $oh i32) (param $ow i32) (param $cs i32)`);
   p(`    (param $rs i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $rows i32) (param $cols i32) (param $scratch i32)`);
-  p(`    (param $bias i32) (param $relu i32)`);
+  p(`    (param $bias i32) (param $relu i32) (param $bskip i32)`);
   p(`    (local $end i32) (local $wrap i32) (local $t i32) (local $i i32) (local $j i32) (local $v v128) (local $b0 v128) (local $b1 v128)`);
   for (const i of rows) p(`    (local $a${i} i32) (local $c${i}0 v128) (local $c${i}1 v128)`);
   // rows past M have the last row's offset (the caller pads the table): valid reads, results not stored
@@ -49,6 +50,7 @@ export function kernelsWat(shared: boolean): string {
   }
   p(`        (local.set $bp (i32.add (local.get $bp) (i32.const 32)))`);
   p(`        (br_if $q (i32.lt_u (local.get $bp) (local.get $end))))`);
+  p(`      (local.set $bp (i32.add (local.get $bp) (local.get $bskip)))`);
   for (const i of rows) p(`      (local.set $a${i} (i32.add (local.get $a${i}) (local.get $wrap)))`);
   p(`      (local.set $t (i32.sub (local.get $t) (i32.const 1)))`);
   p(`      (br_if $row (local.get $t)))`);
@@ -139,27 +141,44 @@ export function kernelsWat(shared: boolean): string {
   p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
   // ---- macroConv: C[M × nc] (+)= one sample's gradient, every (panel, 4-row tile); offs: M byte offsets
   // (padded to a multiple of 4 with the last one), a: the sample's padded x, bp: its packed dy; bias
-  // (byte offset, 0: none) and relu: the forward conv's epilogue
+  // (byte offset, 0: none) and relu: the forward conv's epilogue. tiles (0: none): per 4-row tile, the
+  // part of K its rows need [first K row, K rows, first q, q count] (i32 ×4): a conv skips the rows and
+  // columns of its window that lie in the zero padding for all four output positions.
   p(`  (func (export "macroConv") (param $a i32) (param $offs i32) (param $m i32) (param $bp i32) (param $oh i32) (param $ow i32)`);
   p(`    (param $cs i32) (param $rs i32) (param $nc i32) (param $c i32) (param $ldc i32) (param $acc i32) (param $scratch i32)`);
-  p(`    (param $bias i32) (param $relu i32)`);
+  p(`    (param $bias i32) (param $relu i32) (param $tiles i32)`);
   p(`    (local $j0 i32) (local $r i32) (local $cols i32) (local $rows i32)`);
+  p(`    (local $tp i32) (local $aoff i32) (local $boff i32) (local $bskip i32) (local $kr i32) (local $kq i32)`);
   p(`    (loop $panel`);
   p(`      (local.set $cols (select (i32.const 8) (i32.sub (local.get $nc) (local.get $j0)) (i32.ge_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 8))))`);
   p(`      (local.set $r (i32.const 0))`);
   p(`      (loop $tiles`);
   p(`        (local.set $rows (select (i32.const ${MR}) (i32.sub (local.get $m) (local.get $r)) (i32.ge_u (i32.sub (local.get $m) (local.get $r)) (i32.const ${MR}))))`);
-  p(`        (call $tile (local.get $a) (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2))) (local.get $bp)`);
-  p(`          (local.get $oh) (local.get $ow) (local.get $cs) (local.get $rs)`);
+  p(`        (local.set $aoff (i32.const 0))`);
+  p(`        (local.set $boff (i32.const 0))`);
+  p(`        (local.set $bskip (i32.const 0))`);
+  p(`        (local.set $kr (local.get $oh))`);
+  p(`        (local.set $kq (local.get $ow))`);
+  p(`        (if (local.get $tiles) (then`);
+  p(`          (local.set $tp (i32.add (local.get $tiles) (i32.shl (local.get $r) (i32.const 2))))`); // r/4 · 16 bytes
+  p(`          (local.set $kr (i32.load offset=4 (local.get $tp)))`);
+  p(`          (local.set $kq (i32.load offset=12 (local.get $tp)))`);
+  p(`          (local.set $aoff (i32.add (i32.mul (i32.load (local.get $tp)) (local.get $rs)) (i32.mul (i32.load offset=8 (local.get $tp)) (local.get $cs))))`);
+  p(`          (local.set $boff (i32.shl (i32.add (i32.mul (i32.load (local.get $tp)) (local.get $ow)) (i32.load offset=8 (local.get $tp))) (i32.const 5)))`);
+  p(`          (local.set $bskip (i32.shl (i32.sub (local.get $ow) (local.get $kq)) (i32.const 5)))))`);
+  p(`        (call $tile (i32.add (local.get $a) (local.get $aoff)) (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2)))`);
+  p(`          (i32.add (local.get $bp) (local.get $boff)) (local.get $kr) (local.get $kq) (local.get $cs) (local.get $rs)`);
   p(`          (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2)))`);
   p(`          (local.get $ldc) (local.get $acc) (local.get $rows) (local.get $cols) (local.get $scratch)`);
-  p(`          (select (i32.add (local.get $bias) (i32.shl (local.get $j0) (i32.const 2))) (i32.const 0) (local.get $bias)) (local.get $relu))`);
+  p(`          (select (i32.add (local.get $bias) (i32.shl (local.get $j0) (i32.const 2))) (i32.const 0) (local.get $bias)) (local.get $relu)`);
+  p(`          (local.get $bskip))`);
   p(`        (local.set $r (i32.add (local.get $r) (i32.const ${MR})))`);
   p(`        (br_if $tiles (i32.lt_u (local.get $r) (local.get $m))))`);
   p(`      (local.set $bp (i32.add (local.get $bp) (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 5))))`);
   p(`      (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))`);
   p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
   p(...maxPoolGradFuncs());
+  p(...tanhFuncs());
   p(`)`);
   return L.join("\n") + "\n";
 }

@@ -24,11 +24,13 @@ const Slot = {
   RS: 14,
   CO: 15,
   FAILED: 16, // a worker threw during a job (it leaves the pool)
-  KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter)
+  KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter);
+  // 2: Tanh (X → DY, M elements in N chunks of OW elements)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
+  TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 20,
+  THREAD: 21,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
@@ -40,7 +42,8 @@ const SLOTS = Slot.THREAD + ThreadSlot.SIZE * MAX_THREADS;
 export interface ConvExports {
   packB(b: number, ldb: number, kc: number, nc: number, dst: number): void;
   macroConv(a: number, offs: number, m: number, bp: number, oh: number, ow: number, cs: number, rs: number,
-    nc: number, c: number, ldc: number, acc: number, scratch: number, bias: number, relu: number): void;
+    nc: number, c: number, ldc: number, acc: number, scratch: number, bias: number, relu: number, tiles: number): void;
+  tanh(x: number, y: number, n: number): void;
 }
 
 /**
@@ -53,17 +56,21 @@ export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
   const n = c[Slot.N], oh = c[Slot.OH], ow = c[Slot.OW], co = c[Slot.CO];
   const part = u(base + ThreadSlot.PART), panels = u(base + ThreadSlot.PANELS), scratch = u(base + ThreadSlot.SCRATCH);
   let count = 0;
-  const conv = c[Slot.KIND] === 1;
+  const kind = c[Slot.KIND];
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
-    if (conv) {
+    if (kind === 2) {
+      k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 1) {
       // rows: output positions, K: kh (OH slot) rows of kw·ci (OW slot) floats, the filter packed once
       k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
-        u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, 0, scratch, u(Slot.BIAS), c[Slot.RELU]);
+        u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, 0, scratch, u(Slot.BIAS), c[Slot.RELU], u(Slot.TILES));
       continue;
     }
     k.packB(u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, oh * ow, co, panels);
     k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, oh, ow, c[Slot.CS], c[Slot.RS], co,
-      part, co * 4, count > 0 ? 1 : 0, scratch, 0, 0);
+      part, co * 4, count > 0 ? 1 : 0, scratch, 0, 0, 0);
   }
   c[base + ThreadSlot.COUNT] = count;
 }
