@@ -7,6 +7,8 @@ import { padTuning } from "tsdl/backend/kernels/pad";
 import { tanhTuning } from "tsdl/backend/kernels/elementwise";
 import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
 import { kernelThreads, ownKernelTuning, simdKernels, windowParts } from "tsdl/backend/kernels/simd";
+import * as simdModule from "tsdl/backend/kernels/simd";
+import { matMulTuning } from "tsdl/backend/kernels/matmul";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -554,6 +556,50 @@ describe("BatchMatMul / _FusedMatMul with transposes", () => {
       },
     );
     record("_FusedMatMul", e);
+  });
+});
+
+describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", () => {
+  afterEach(() => {
+    matMulTuning.own = true;
+    ownKernelTuning.flopsPerThread = 2e6;
+  });
+  // K 1100: three K chunks (512); M 37: row blocks plus a partial one; N 13: a narrow last panel; K odd:
+  // packBT's element-by-element tail; M 512 with tA: the 2 KB-stride case left to XNNPACK
+  const cases = [
+    { m: 37, k: 1100, n: 13 }, { m: 9, k: 7, n: 8 }, { m: 64, k: 130, n: 21 }, { m: 1, k: 3, n: 1 }, { m: 512, k: 6, n: 5 },
+  ].flatMap((c) => [false, true].flatMap((tA) => [false, true].map((tB) => ({ ...c, tA, tB }))));
+  test.each(cases)("$m×$k × $k×$n tA=$tA tB=$tB: fused bias + relu, plain product, gradients (threads share the rows)", async (c) => {
+    ownKernelTuning.flopsPerThread = 0;
+    const spy = jest.spyOn(simdModule, "matMulOwn");
+    try {
+      const e = await compare(
+        [
+          { shape: c.tA ? [c.k, c.m] : [c.m, c.k], data: values(c.m * c.k, 40) },
+          { shape: c.tB ? [c.n, c.k] : [c.k, c.n], data: values(c.k * c.n, 41) },
+          { shape: [c.n], data: values(c.n, 42) },
+        ],
+        (a, b, bias) => {
+          const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+            tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: c.tA, transposeB: c.tB, bias: z, activation: "relu" });
+          return [fused(a, b, bias), tf.matMul(a, b, c.tA, c.tB), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
+        },
+      );
+      record("own GEMM", e);
+      expect(spy).toHaveBeenCalled();
+      if (c.m === 512 && c.tA) expect(spy.mock.calls.every((args) => !(args[4] && (args[2].shape[1] * 4) % 2048 === 0))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test("matMulTuning.own = false leaves products to XNNPACK (same values)", async () => {
+    matMulTuning.own = false;
+    const spy = jest.spyOn(simdModule, "matMulOwn");
+    const e = await compare([{ shape: [6, 9], data: values(54, 43) }, { shape: [9, 4], data: values(36, 44) }], (a, b) => [tf.matMul(a, b)]);
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    record("BatchMatMul", e);
   });
 });
 

@@ -61,7 +61,9 @@ const NETS: Record<string, Net> = {
 
 function seeded(n: number, seed: number, scale: number): Float32Array {
   const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
+  // the seed hashed: consecutive seeds of a bare LCG give correlated streams, which put a cifar unit's
+  // pre-activation at 2.5e-8 from relu's kink (z = −b to 7 digits): any other summation order flipped it
+  let s = Math.imul(seed, 2654435761) >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     out[i] = (s / 4294967296 - 0.5) * 2 * scale;
@@ -111,7 +113,7 @@ test.each(Object.keys(NETS))("%s: variableGrads on wasm match cpu (relative 1e-4
     worst[k] = m / (ref || 1);
   }
   const e = Math.max(...Object.values(worst));
-  console.log(`${name}: worst relative gradient error ${e.toExponential(2)}`);
+  console.log(`${name}: worst relative gradient error ${e.toExponential(2)}`, JSON.stringify(worst));
   expect(e).toBeLessThan(1e-4);
 });
 

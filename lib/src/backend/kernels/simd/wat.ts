@@ -13,11 +13,13 @@
 // nets) stays in L1 and each sample's x plane in L2.
 import { maxPoolGradFuncs } from "./pool-wat";
 import { tanhFuncs } from "./tanh-wat";
+import { packBTFuncs } from "./pack-wat";
 
 const MR = 4;
 
 /**
- * The module's text (filter gradient and convolution here, MaxPoolGrad from ./pool-wat.ts, Tanh from ./tanh-wat.ts); `shared`: the memory import
+ * The module's text (filter gradient, convolution and GEMM here, MaxPoolGrad from ./pool-wat.ts, Tanh from
+ * ./tanh-wat.ts, packBT from ./pack-wat.ts); `shared`: the memory import
  * of tfjs' threaded build (a shared memory).
  */
 export function kernelsWat(shared: boolean): string {
@@ -179,6 +181,7 @@ export function kernelsWat(shared: boolean): string {
   p(`      (br_if $panel (i32.lt_u (local.get $j0) (local.get $nc)))))`);
   p(...maxPoolGradFuncs());
   p(...tanhFuncs());
+  p(...packBTFuncs());
   p(`)`);
   return L.join("\n") + "\n";
 }

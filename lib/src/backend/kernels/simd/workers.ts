@@ -25,12 +25,15 @@ const Slot = {
   CO: 15,
   FAILED: 16, // a worker threw during a job (it leaves the pool)
   KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter);
-  // 2: Tanh (X → DY, M elements in N chunks of OW elements)
+  // 2: Tanh (X → DY, M elements in N chunks of OW elements); 3: GEMM (N blocks of M rows of A at X + b·XSTEP
+  // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
+  CHUNKS: 21,
+  TSTRIDE: 22,
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 21,
+  THREAD: 23,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
@@ -60,6 +63,16 @@ export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 3) {
+      // K chunks accumulate into the block's rows of C; bias with the first, relu only if one chunk
+      const chunks = c[Slot.CHUNKS];
+      for (let q = 0; q < chunks; q++) {
+        k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, 1, ow, c[Slot.CS], c[Slot.RS], co,
+          u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, q > 0 ? 1 : 0, scratch, q === 0 ? u(Slot.BIAS) : 0,
+          chunks === 1 ? c[Slot.RELU] : 0, u(Slot.TILES) + q * c[Slot.TSTRIDE]);
+      }
       continue;
     }
     if (kind === 1) {
