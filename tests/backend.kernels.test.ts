@@ -628,6 +628,25 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
     record("MaxPoolGrad", e);
   });
 
+  test.each([
+    { k: 2, s: 2, pad: "valid" as const, n: 5, h: 12, w: 10, c: 9 },
+    { k: 3, s: 2, pad: "same" as const, n: 3, h: 9, w: 7, c: 6 },
+  ])("max k$k s$s $pad n$n: the own kernel's samples shared by the threads (ties)", async (c) => {
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    ownKernelTuning.flopsPerThread = 0;
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    try {
+      const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(c.n * c.h * c.w * c.c, 77, true) }], (x) => [
+        tf.grad((v: tf.Tensor) => weightedSum(tf.maxPool(v as tf.Tensor4D, c.k, c.s, c.pad)))(x)]);
+      record("MaxPoolGrad", e);
+      if (spy) expect(spy.mock.results.some((r) => (r.value as number[]).length === 2 && (r.value as number[])[0] + (r.value as number[])[1] === c.n)).toBe(true);
+    } finally {
+      spy?.mockRestore();
+      ownKernelTuning.flopsPerThread = 2e6;
+    }
+  });
+
   test("max, own kernel: a window wholly in the padding drops its gradient, like cpu", async () => {
     // 4×4 input padded to 8×8 (bottom/right), k 2 s 3: windows at rows/cols 6–7 lie wholly in the padding
     const attrs = { filterSize: [2, 2], strides: [3, 3], pad: [[0, 0], [0, 4], [0, 4], [0, 0]], dimRoundingMode: undefined };

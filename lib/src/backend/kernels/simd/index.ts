@@ -5,7 +5,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type Ops, type TensorInfo, size } from "../util";
 import { KERNELS_WASM } from "./binary";
 import { TILE_ROWS } from "./wat";
-import { type ConvExports, KernelThreads, Slot, ThreadSlot, takeSamples } from "./workers";
+import { type WorkerExports, KernelThreads, Slot, ThreadSlot, takeSamples } from "./workers";
 
 /** Emscripten's module, as far as used here (its typings declare neither wasmMemory nor asm). */
 interface WasmModule {
@@ -16,9 +16,7 @@ interface WasmModule {
   HEAPU8: Uint8Array;
 }
 
-export interface OwnExports extends ConvExports {
-  maxPoolGrad(x: number, dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number,
-    oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number, write: number): void;
+export interface OwnExports extends WorkerExports {
   packBT(b: number, ldb: number, kc: number, nc: number, dst: number): void;
 }
 
@@ -112,7 +110,7 @@ function pickThreads(threads: KernelThreads | null, n: number, flops: number): n
  * Writes a job (its slots, then `slots(i)` for the i-th picked thread) and runs it: on the picked threads
  * when workers take part (their sample counts), else on the caller alone (null).
  */
-function runJob(k: ConvExports, threads: KernelThreads | null, picked: number[], job: Array<[number, number]>,
+function runJob(k: WorkerExports, threads: KernelThreads | null, picked: number[], job: Array<[number, number]>,
   slots: (i: number) => Array<[number, number]>): number[] | null {
   const c = threads ? threads.control : new Int32Array(Slot.THREAD + ThreadSlot.SIZE);
   for (const [slot, v] of job) c[slot] = v;
@@ -140,7 +138,7 @@ export interface FilterGeometry {
  * Conv2DBackpropFilter, NHWC float32: dW [kh, kw, ci, co] from x [n, H, W, ci] and dy [n, oh, ow, co],
  * by the own kernel (see ./wat.ts). x is zero-padded first (one PadV2) when the geometry needs it.
  */
-export function filterGrad(o: Ops, k: ConvExports, x: TensorInfo, dy: TensorInfo, g: FilterGeometry): TensorInfo {
+export function filterGrad(o: Ops, k: WorkerExports, x: TensorInfo, dy: TensorInfo, g: FilterGeometry): TensorInfo {
   const mod = o.backend.wasm as unknown as WasmModule;
   const [n, H, W, ci] = x.shape;
   const [, oh, ow, co] = dy.shape;
@@ -215,7 +213,7 @@ export interface PoolGeometry {
  * MaxPoolGrad, NHWC float32, in one pass by the own kernel (./pool-wat.ts): dx [n, H, W, c] gets each
  * window's dy at its FIRST maximum (row-major), as tfjs cpu and PyTorch; `x` the pool's input.
  */
-export function maxPoolGradOwn(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorInfo, g: PoolGeometry): TensorInfo {
+export function maxPoolGradOwn(o: Ops, k: WorkerExports, x: TensorInfo, dy: TensorInfo, g: PoolGeometry): TensorInfo {
   const [n, H, W, c] = x.shape;
   const out = o.track(o.backend.makeOutput(x.shape, "float32"));
   if (size(out.shape) === 0) return out;
@@ -225,7 +223,11 @@ export function maxPoolGradOwn(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorI
   const covers = g.kh === g.sh && g.kw === g.sw && g.oh * g.sh - g.top >= H && g.ow * g.sw - g.left >= W;
   if (!(write && covers) || size(dy.shape) === 0) new Float32Array(heap, offsetOf(o, out), size(out.shape)).fill(0);
   if (size(dy.shape) === 0) return out;
-  k.maxPoolGrad(offsetOf(o, x), offsetOf(o, dy), offsetOf(o, out), 0, n, H, W, c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left, write ? 1 : 0);
+  // samples shared by the threads (each writes its own dx samples); memory-bound, ~1 ns per input element
+  const { threads } = loaded(o.backend);
+  const geometry = [H, W, c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left, write ? 1 : 0];
+  runJob(k, threads, pickThreads(threads, n, 4 * size(x.shape)), [[Slot.KIND, 4], [Slot.N, n], [Slot.X, offsetOf(o, x)],
+    [Slot.DY, offsetOf(o, dy)], [Slot.OFFS, offsetOf(o, out)], ...geometry.map((v, i): [number, number] => [Slot.P + i, v])], () => []);
   return out;
 }
 

@@ -26,14 +26,16 @@ const Slot = {
   FAILED: 16, // a worker threw during a job (it leaves the pool)
   KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter);
   // 2: Tanh (X → DY, M elements in N chunks of OW elements); 3: GEMM (N blocks of M rows of A at X + b·XSTEP
-  // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE)
+  // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE);
+  // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
   CHUNKS: 21,
   TSTRIDE: 22,
+  P: 23, // 12 parameters of kind 4: H, W, C, oh, ow, kh, kw, sh, sw, top, left, write
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 23,
+  THREAD: 35,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
@@ -42,18 +44,21 @@ export const MAX_THREADS = 8;
 const WAIT_MS = 120000;
 const SLOTS = Slot.THREAD + ThreadSlot.SIZE * MAX_THREADS;
 
-export interface ConvExports {
+/** The exports a job runs (workers and caller alike). */
+export interface WorkerExports {
   packB(b: number, ldb: number, kc: number, nc: number, dst: number): void;
   macroConv(a: number, offs: number, m: number, bp: number, oh: number, ow: number, cs: number, rs: number,
     nc: number, c: number, ldc: number, acc: number, scratch: number, bias: number, relu: number, tiles: number): void;
   tanh(x: number, y: number, n: number): void;
+  maxPoolGrad(x: number, dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number,
+    oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number, write: number): void;
 }
 
 /**
  * One thread's share of a filter-gradient job: samples taken in turn, summed into its PART (the first
  * one written, not added). The worker runs the same text (WORKER_SOURCE embeds it).
  */
-export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
+export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   const u = (s: number) => c[s] >>> 0; // byte offsets past 2 GiB
   const base = Slot.THREAD + t * ThreadSlot.SIZE;
   const n = c[Slot.N], oh = c[Slot.OH], ow = c[Slot.OW], co = c[Slot.CO];
@@ -63,6 +68,11 @@ export function takeSamples(k: ConvExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 4) {
+      const q = (i: number) => c[Slot.P + i];
+      k.maxPoolGrad(u(Slot.X), u(Slot.DY), u(Slot.OFFS), b, b + 1, q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8), q(9), q(10), q(11));
       continue;
     }
     if (kind === 3) {
@@ -183,7 +193,7 @@ export class KernelThreads {
    * Runs the job already written in the control block (job slots, and PART/PANELS/SCRATCH of each picked
    * thread) on the picked threads; returns their sample counts (in `picked`'s order).
    */
-  run(k: ConvExports, picked: number[]): number[] {
+  run(k: WorkerExports, picked: number[]): number[] {
     const c = this.control;
     let mask = 0;
     for (const t of picked) {
