@@ -198,7 +198,7 @@ function buildReport(results, notebooks, meta, { top }) {
   const b = t0 && (t0.loop || t0.raw);
   const tr = results.find((r) => r.torch);
   L.push("");
-  L.push(`tsdl: backend ${b ? `${b.backend}${b.simd ? " SIMD" : ""}, ${b.threads} thread(s)` : "–"}` +
+  L.push(`tsdl: backend ${b ? `${b.backend}${b.simd ? " SIMD" : ""}, ${b.threads} thread(s)${b.xnnThreads ? ` (XNNPACK pool ${b.xnnThreads})` : ""}` : "–"}` +
     (tr ? ` · PyTorch ${tr.torch.torch}, ${tr.torch.threads} thread(s), BLAS: ${tr.torch.blas.name}` +
       `${tr.torch.blas.blasThreads ? ` (${tr.torch.blas.blasThreads} BLAS threads)` : ""}${tr.torch.blas.mkldnn ? ", convolutions via oneDNN" : ""}` : ""));
   L.push(`${meta.date} · ${meta.cpus} cores (${meta.cpuModel}) · load average ${meta.loadBefore} before, ${meta.loadAfter} after · ` +

@@ -1,6 +1,6 @@
 // Backend selection: TSDL_BACKEND, errors that name the fix, idempotent init.
 import { init, backendInfo } from "tsdl/backend";
-import { parseBackendEnv, parseThreads } from "tsdl/backend/select";
+import { parseBackendEnv, parseThreads, xnnPoolThreads } from "tsdl/backend/select";
 
 const saved = { backend: process.env.TSDL_BACKEND, threads: process.env.TSDL_THREADS };
 afterAll(() => {
@@ -25,6 +25,22 @@ test("parseBackendEnv: valid names, unset, and a clear error", () => {
   expect(parseBackendEnv("WASM")).toBe("wasm");
   expect(parseBackendEnv("node-gpu")).toBe("node-gpu");
   expect(() => parseBackendEnv("gpu")).toThrow(/TSDL_BACKEND="gpu".*node-gpu, node, wasm, cpu/);
+});
+
+test("xnnPoolThreads: 1 by default, TSDL_XNN_THREADS capped at the wasm threads, bad values named", () => {
+  const saved = process.env.TSDL_XNN_THREADS;
+  try {
+    delete process.env.TSDL_XNN_THREADS;
+    expect(xnnPoolThreads(4)).toBe(1);
+    process.env.TSDL_XNN_THREADS = "3";
+    expect(xnnPoolThreads(4)).toBe(3);
+    expect(xnnPoolThreads(2)).toBe(2);
+    process.env.TSDL_XNN_THREADS = "two";
+    expect(() => xnnPoolThreads(2)).toThrow(/TSDL_XNN_THREADS=two is not a wasm thread count/);
+  } finally {
+    if (saved === undefined) delete process.env.TSDL_XNN_THREADS;
+    else process.env.TSDL_XNN_THREADS = saved;
+  }
 });
 
 test("parseThreads: integers 1..8 only (the wasm backend's limit)", () => {

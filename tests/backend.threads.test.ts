@@ -45,7 +45,9 @@ test("init() defaults to wasm with one thread per core (2 on the course machine)
   expect(info.name).toBe("wasm");
   expect(info.threads).toBe(Math.min(os.cpus().length, 8));
   expect(info.simd).toBe(true);
-  console.log(`wasm threads: ${info.threads} on ${os.cpus().length} cores`);
+  // XNNPACK's own pool: one thread beside the own kernels' threads (its spinning threads would slow them)
+  expect(info.xnnThreads).toBe(info.threads > 1 && !process.env.TSDL_XNN_THREADS ? 1 : info.threads);
+  console.log(`wasm threads: ${info.threads} (XNNPACK ${info.xnnThreads}) on ${os.cpus().length} cores`);
   expect(await init({ threads: info.threads })).toBe(info);
   await expect(init({ threads: info.threads + 1 })).rejects.toThrow(/already runs \d thread.*restart/);
   const files = fs.readdirSync(wasmThreadsCacheDir());
@@ -113,7 +115,7 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
 })().catch((e) => { console.error(e); process.exitCode = 1; });
 `;
   const t0 = Date.now();
-  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "", TSDL_THREADS: "" } });
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "", TSDL_THREADS: "", TSDL_XNN_THREADS: "" } });
   let out = "";
   let err = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
@@ -130,8 +132,10 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
   const runs = JSON.parse((/WORKERS (.*)/.exec(out) as RegExpExecArray)[1]) as Array<{ kind: number; c: number[] }>;
   expect(runs.filter((r) => r.kind === 0).length).toBe(3);
   expect(runs.filter((r) => r.kind === 1).length).toBeGreaterThanOrEqual(3);
-  expect(runs.every((r) => r.c.length === 2 && r.c[0] + r.c[1] === 8)).toBe(true);
-  expect(info).toMatchObject({ name: "wasm", threads: 2, simd: true });
+  // per-sample jobs (dW, conv, MaxPoolGrad) shared the 8 samples; the GEMMs (KIND 3) their row blocks
+  expect(runs.filter((r) => r.kind !== 3).every((r) => r.c.length === 2 && r.c[0] + r.c[1] === 8)).toBe(true);
+  expect(runs.some((r) => r.kind === 4)).toBe(true);
+  expect(info).toMatchObject({ name: "wasm", threads: 2, simd: true, xnnThreads: 1 });
   expect(out).toMatch(/tsdl: backend wasm \(threads: 2, SIMD\) — TSDL_BACKEND to change/);
   const lingered = exitedAt - Number((m as RegExpExecArray)[1]);
   console.log(`child: ${exitedAt - t0} ms in all, exited ${lingered} ms after its last line`);
@@ -156,6 +160,6 @@ init({ quiet: true }).then((info) => console.log("INFO " + JSON.stringify(info) 
   expect(code).toBe(0);
   const m = /INFO (\{.*\}) (.*)/.exec(out);
   expect(m).not.toBeNull();
-  expect(JSON.parse((m as RegExpExecArray)[1])).toEqual({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true });
+  expect(JSON.parse((m as RegExpExecArray)[1])).toEqual({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true, xnnThreads: 1 });
   expect((m as RegExpExecArray)[2]).toBe("100,100,100");
 });

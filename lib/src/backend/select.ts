@@ -14,6 +14,11 @@ export interface BackendInfo {
   threads: number;
   /** Whether wasm runs its SIMD build; null for backends where it does not apply. */
   simd: boolean | null;
+  /**
+   * wasm: the threads of XNNPACK's pool (the kernels tsdl does not replace), 1 by default when tsdl's own
+   * kernels run on `threads` threads (TSDL_XNN_THREADS to change); absent for other backends.
+   */
+  xnnThreads?: number;
 }
 export interface InitOptions {
   /** Overrides TSDL_BACKEND and the automatic order node-gpu > node > wasm > cpu. */
@@ -58,6 +63,20 @@ export function parseThreads(raw: string | number | undefined, source = "TSDL_TH
     );
   }
   return n;
+}
+
+/**
+ * XNNPACK's pool size when tsdl's own kernels run on `threads` threads: TSDL_XNN_THREADS (1..threads), else
+ * 1. Why 1: after each parallel operator XNNPACK's pool threads spin (pthreadpool busy-waits before
+ * sleeping), and they take the cores from the own kernels' threads that run next: on 2 cores, LeNet-5
+ * 24–32 → 20–22 ms per step and the CIFAR net 25–34 → 24–25 ms with a pool of 1, the MNIST net and the
+ * MLP within noise, ResNet-20 (BatchNorm's many element-wise XNNPACK operators) ~10 % slower (README).
+ */
+export function xnnPoolThreads(threads: number): number {
+  const raw = process.env.TSDL_XNN_THREADS;
+  if (raw === undefined || raw.trim() === "") return 1;
+  const n = parseThreads(raw, "TSDL_XNN_THREADS") as number;
+  return Math.min(n, threads);
 }
 
 /** Default wasm threads: one per core, at most WASM_MAX_THREADS. */
@@ -215,9 +234,10 @@ async function startWasm(threads: number): Promise<BackendInfo> {
   registerWasmKernels();
   // Started before init (tf.setBackend("wasm") by hand): use it as it is, the thread count cannot change.
   const already = tf.engine().registry["wasm"] !== undefined;
+  const xnnThreads = threads > 1 ? xnnPoolThreads(threads) : 1;
   const patch =
     threads > 1 && !already
-      ? installThreadsPatch((f, v) => tf.env().set(f, v), wasmPkg.setThreadsCount, threads)
+      ? installThreadsPatch((f, v) => tf.env().set(f, v), () => wasmPkg.setThreadsCount(xnnThreads), threads)
       : null;
   if (!patch && !already) wasmPkg.setThreadsCount(1);
   let ok: boolean;
@@ -245,14 +265,16 @@ async function startWasm(threads: number): Promise<BackendInfo> {
       );
     }
     unrefPthreadWorkers(mod.PThread);
-    if (actual !== threads) {
+    if (actual !== xnnThreads) {
       throw new Error(
-        `tsdl: asked for ${threads} wasm threads but XNNPACK started ${actual}: the core-count patch no ` +
+        `tsdl: asked for ${xnnThreads} XNNPACK threads but it started ${actual}: the core-count patch no ` +
           "longer applies. Set TSDL_THREADS=1, or fix lib/src/backend/threads.ts.",
       );
     }
   }
   // tsdl's own kernels on every thread too (worker_threads on the shared memory; ready before step 1)
-  if (actual > 1) await startKernelThreads(tf.backend() as unknown as BackendWasm, actual);
-  return { name: "wasm", tfBackend: tf.getBackend(), threads: actual, simd };
+  // (a backend started by hand keeps XNNPACK's count for both)
+  const own = already ? actual : threads;
+  if (own > 1) await startKernelThreads(tf.backend() as unknown as BackendWasm, own);
+  return { name: "wasm", tfBackend: tf.getBackend(), threads: own, simd, xnnThreads: actual };
 }

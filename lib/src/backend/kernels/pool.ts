@@ -213,7 +213,8 @@ export const avgPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
     if (!original) throw new Error("tsdl: no wasm AvgPoolGrad");
     return original({ inputs, attrs, backend });
   }
-  if (g.kh <= g.sh && g.kw <= g.sw && dy.dtype === "float32" && poolTuning.own) {
+  // channels not a multiple of 4 (LeNet-5's 6): XNNPACK's broadcasting multiply is slow there
+  if (g.kh <= g.sh && g.kw <= g.sw && g.c % 4 !== 0 && dy.dtype === "float32" && poolTuning.own) {
     return withOps(backend, (o) => o.out(avgGradTiled(o, dy, g)));
   }
   return withOps(backend, (o) => {
@@ -236,8 +237,9 @@ export const avgPoolGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs,
 /**
  * Non-overlapping AvgPoolGrad on the heap, in one pass: each window's row of pixels (dy / (kh·kw) repeated
  * kw times per channel vector) is written once, then copied to the window's other rows (copyWithin).
- * Pixels no window covers (k < s, or past the last window) are zero-filled first. 4–6× faster than the
- * broadcasting rank-6 multiply (LeNet-5's 2×2 pools: 3.2 → 0.6 ms per call).
+ * Pixels no window covers (k < s, or past the last window) are zero-filled first. Faster than the
+ * broadcasting rank-6 multiply only when that one cannot vectorise over the channels (c mod 4 ≠ 0):
+ * [256,28,28,6] 2×2: 1.3 vs 1.8–3.2 ms; with c 8, 12, 16, 64 it is 1.2–2.5× slower (scripts: README).
  */
 function avgGradTiled(o: Ops, dy: TensorInfo, g: Geometry): TensorInfo {
   const { n, H, W, c, kh, kw, sh, sw, oh, ow, top, left } = g;
