@@ -17,6 +17,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 jest.setTimeout(120000);
 
 const TOL = 1e-4;
+const DEFAULT_FLOPS_PER_THREAD = ownKernelTuning.flopsPerThread;
 
 /** Deterministic pseudo-random values in [-1, 1) (or small integers, to make ties). */
 function values(n: number, seed: number, ints = false): Float32Array {
@@ -338,7 +339,7 @@ describe("Conv2DBackpropFilter: tsdl's own wasm SIMD kernel", () => {
 
 describe("Conv2DBackpropFilter: the own kernel on every wasm thread (worker_threads)", () => {
   // init() (beforeAll) started wasm with one thread per core: 2 on the course machine
-  afterEach(() => Object.assign(ownKernelTuning, { threads: 0, flopsPerThread: 2e6 }));
+  afterEach(() => Object.assign(ownKernelTuning, { threads: 0, flopsPerThread: DEFAULT_FLOPS_PER_THREAD }));
 
   test.each([
     { n: 5, h: 9, w: 11, ci: 3, co: 13, k: 3, s: 1, pad: "same" as const },
@@ -562,7 +563,7 @@ describe("BatchMatMul / _FusedMatMul with transposes", () => {
 describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", () => {
   afterEach(() => {
     matMulTuning.own = true;
-    ownKernelTuning.flopsPerThread = 2e6;
+    ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
   });
   // K 1100: three K chunks (512); M 37: row blocks plus a partial one; N 13: a narrow last panel; K odd:
   // packBT's element-by-element tail; M 512 with tA: the 2 KB-stride case left to XNNPACK
@@ -643,7 +644,7 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
       if (spy) expect(spy.mock.results.some((r) => (r.value as number[]).length === 2 && (r.value as number[])[0] + (r.value as number[])[1] === c.n)).toBe(true);
     } finally {
       spy?.mockRestore();
-      ownKernelTuning.flopsPerThread = 2e6;
+      ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
     }
   });
 
@@ -727,7 +728,7 @@ describe("element-wise and reductions", () => {
     } finally {
       spy?.mockRestore();
       tanhTuning.own = true;
-      ownKernelTuning.flopsPerThread = 2e6;
+      ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
     }
   });
 

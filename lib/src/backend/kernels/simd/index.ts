@@ -89,9 +89,10 @@ export function kernelThreads(backend: BackendWasm): KernelThreads | null {
 
 /**
  * Knobs for tests and scripts/bench: the most threads a filter gradient uses (0: all ready), and the work
- * (FLOPs) that makes an extra thread worth its wake-up (~50 µs, so ~2 MFLOP at ~40 GFLOP/s).
+ * (FLOPs) that makes an extra thread worth its wake-up: measured on 2 cores (own GEMM, 6–47 MFLOP
+ * products), a second thread pays from ~16 MFLOP, so 8 MFLOP per thread.
  */
-export const ownKernelTuning = { threads: 0, flopsPerThread: 2e6 };
+export const ownKernelTuning = { threads: 0, flopsPerThread: 8e6 };
 
 /** The module `k` came from: the caller holds its exports, so it compiled and is cached. */
 function loaded(backend: BackendWasm): Kernels {
