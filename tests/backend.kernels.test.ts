@@ -9,6 +9,8 @@ import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
 import { kernelThreads, ownKernelTuning, simdKernels, windowParts } from "tsdl/backend/kernels/simd";
 import * as simdModule from "tsdl/backend/kernels/simd";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
+import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
+import { TensorDataset } from "tsdl/data";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -601,6 +603,41 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
     record("BatchMatMul", e);
+  });
+});
+
+describe("the loader's uint8 batches built in the wasm heap (affineU8)", () => {
+  afterEach(() => (loaderTuning.own = true));
+  test.each([
+    { shape: [28, 28, 1], n: 33, mean: [0.1307], std: [0.3081] },
+    { shape: [32, 32, 3], n: 5, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.243, 0.261] },
+    { shape: [3, 1, 5], n: 7, mean: [0.1, 0.2, 0.3, 0.4, 0.5], std: [1, 2, 3, 4, 5] }, // pattern of 20, odd total
+    { shape: [1, 1, 1], n: 3, mean: [0.5], std: [2] },
+  ])("$shape × $n: bit-identical to the JavaScript path, no tensor left behind", async (c) => {
+    await tf.setBackend("wasm");
+    const size = c.shape.reduce((a, b) => a * b, 1);
+    const N = 50;
+    const x = new Uint8Array(N * size).map((_, i) => (i * 37 + 11) % 256);
+    const ds = new TensorDataset(x, new Int32Array(N).map((_, i) => i % 10), c.shape).toFloat().normalize(c.mean, c.std);
+    const idx = Array.from({ length: c.n }, (_, i) => (i * 7 + 3) % N);
+    const get = (own: boolean) => {
+      loaderTuning.own = own;
+      const b = ds.batch(idx);
+      const r = { x: Array.from(b.x.dataSync()), y: Array.from(b.y.dataSync()), shape: b.x.shape };
+      tf.dispose([b.x, b.y]);
+      return r;
+    };
+    const before = tf.memory().numTensors;
+    expect(get(true)).toEqual(get(false));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("an index out of range: a clear error, no tensor left behind", async () => {
+    await tf.setBackend("wasm");
+    const ds = new TensorDataset(new Uint8Array(40), new Int32Array(10), [2, 2, 1]).toFloat();
+    const before = tf.memory().numTensors;
+    expect(() => ds.batch([1, 12])).toThrow(/index 12 out of range \[0, 10\)/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

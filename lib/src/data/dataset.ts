@@ -6,6 +6,7 @@
 // PyTorch uses [c, h, w] / NCHW. Vectors are [d].
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng, resolveRng } from "./rng";
+import { u8BatchOnWasm } from "../backend/kernels/simd/loader";
 
 export type HostArray = Float32Array | Uint8Array;
 
@@ -198,6 +199,11 @@ export class TensorDataset {
     const n = indices.length;
     const y = new Int32Array(n);
     for (let i = 0; i < n; i++) y[i] = this.y[indices[i]];
+    // wasm: uint8 images straight into the heap, the affine map by a SIMD kernel (same values)
+    const onWasm = this.x instanceof Uint8Array
+      ? u8BatchOnWasm(this.x, this.sampleSize, indices, this.sampleShape, this.affine.scale, this.affine.shift, this.length)
+      : null;
+    if (onWasm) return { x: onWasm, y: tf.tensor1d(y, "int32") };
     const values = n * this.sampleSize;
     const buf = reusable(values) ?? new Float32Array(values);
     return {

@@ -18,6 +18,7 @@ interface WasmModule {
 
 export interface OwnExports extends WorkerExports {
   packBT(b: number, ldb: number, kc: number, nc: number, dst: number): void;
+  affineU8(src: number, dst: number, n: number, scale: number, shift: number, p: number): void;
 }
 
 interface Kernels {
