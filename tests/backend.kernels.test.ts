@@ -6,7 +6,7 @@ import { poolTuning } from "tsdl/backend/kernels/pool";
 import { padTuning } from "tsdl/backend/kernels/pad";
 import { tanhTuning } from "tsdl/backend/kernels/elementwise";
 import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
-import { kernelThreads, ownKernelTuning, simdKernels, windowParts } from "tsdl/backend/kernels/simd";
+import { kernelThreads, ownKernelTuning, simdKernels, windowParts, winogradTuning } from "tsdl/backend/kernels/simd";
 import * as simdModule from "tsdl/backend/kernels/simd";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
 import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
@@ -20,6 +20,7 @@ jest.setTimeout(120000);
 
 const TOL = 1e-4;
 const DEFAULT_FLOPS_PER_THREAD = ownKernelTuning.flopsPerThread;
+const DEFAULT_WINOGRAD_MIN = winogradTuning.minChannels;
 
 /** Deterministic pseudo-random values in [-1, 1) (or small integers, to make ties). */
 function values(n: number, seed: number, ints = false): Float32Array {
@@ -230,6 +231,66 @@ describe("the own conv skips the window rows and columns that lie in the padding
       },
     );
     record("Conv2D", e);
+  });
+});
+
+describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
+  afterEach(() => {
+    winogradTuning.minChannels = DEFAULT_WINOGRAD_MIN;
+    ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
+  });
+  const cases = [
+    { n: 3, h: 9, w: 7, ci: 8, co: 12, pad: "same" as const }, // odd outputs: partial tiles
+    { n: 2, h: 8, w: 11, ci: 4, co: 4, pad: "valid" as const },
+    { n: 1, h: 3, w: 3, ci: 12, co: 8, pad: "valid" as const }, // one output pixel
+    { n: 5, h: 6, w: 6, ci: 24, co: 32, pad: "same" as const }, // the default threshold
+  ];
+  test.each(cases)("n$n $h×$w ci$ci co$co $pad: conv, fused bias + relu, dx and dW vs cpu; samples on every thread", async (c) => {
+    winogradTuning.minChannels = 4;
+    ownKernelTuning.flopsPerThread = 0;
+    await tf.setBackend("wasm");
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    const kinds: number[] = [];
+    const run = threads?.run;
+    if (threads && run) threads.run = (k, picked) => (kinds.push(threads.control[Slot.KIND]), run.call(threads, k, picked));
+    try {
+      const e = await compare(
+        [
+          { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 230 + c.ci) },
+          { shape: [3, 3, c.ci, c.co], data: values(9 * c.ci * c.co, 231) },
+          { shape: [c.co], data: values(c.co, 232) },
+        ],
+        (x, f, b) => {
+          const fused = (v: tf.Tensor, w: tf.Tensor) =>
+            tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: c.pad, bias: b, activation: "relu" });
+          return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, c.pad), fused(x, f),
+            ...tf.grads((v: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad)))([x, f])];
+        },
+      );
+      record("Conv2D Winograd", e);
+    } finally {
+      if (threads && run) threads.run = run;
+    }
+    if (threads && c.n > 1) expect(kinds).toContain(5);
+  });
+
+  test("below minChannels, and for 5×5 or stride 2, the direct kernel runs", () => {
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    ownKernelTuning.flopsPerThread = 0;
+    const kinds: number[] = [];
+    const run = threads?.run;
+    if (threads && run) threads.run = (k, picked) => (kinds.push(threads.control[Slot.KIND]), run.call(threads, k, picked));
+    try {
+      tf.tidy(() => {
+        tf.conv2d(tf.ones([2, 8, 8, 16]), tf.ones([3, 3, 16, 16]), 1, "same"); // 16 < 24
+        tf.conv2d(tf.ones([2, 8, 8, 32]), tf.ones([5, 5, 32, 32]), 1, "same");
+        tf.conv2d(tf.ones([2, 8, 8, 32]), tf.ones([3, 3, 32, 32]), 2, "same");
+      });
+    } finally {
+      if (threads && run) threads.run = run;
+    }
+    expect(kinds).toContain(1);
+    expect(kinds).not.toContain(5);
   });
 });
 

@@ -27,7 +27,9 @@ const Slot = {
   KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter);
   // 2: Tanh (X → DY, M elements in N chunks of OW elements); 3: GEMM (N blocks of M rows of A at X + b·XSTEP
   // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE);
-  // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P)
+  // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P);
+  // 5: Winograd F(2×2, 3×3) conv (N samples of the padded x at X + b·XSTEP → DY + b·DYSTEP; P: Wp, ci, th,
+  //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -52,6 +54,8 @@ export interface WorkerExports {
   tanh(x: number, y: number, n: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number,
     oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number, write: number): void;
+  winoIn(x: number, v: number, Wp: number, ci: number, th: number, tw: number): void;
+  winoOut(m: number, y: number, th: number, tw: number, co: number, oh: number, ow: number, bias: number, relu: number): void;
 }
 
 /**
@@ -68,6 +72,18 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 5) {
+      const q = (i: number) => c[Slot.P + i];
+      const [ci, tiles, cout] = [q(1), q(2) * q(3), q(4)];
+      const v = part, m = part + 16 * tiles * ci * 4;
+      k.winoIn(u(Slot.X) + b * c[Slot.XSTEP], v, q(0), ci, q(2), q(3));
+      for (let x = 0; x < 16; x++) {
+        k.macroConv(v + x * tiles * ci * 4, u(Slot.OFFS), tiles, panels + x * q(7), 1, ci, 4, 0, cout,
+          m + x * tiles * cout * 4, cout * 4, 0, scratch, 0, 0, 0);
+      }
+      k.winoOut(m, u(Slot.DY) + b * c[Slot.DYSTEP], q(2), q(3), cout, q(5), q(6), u(Slot.BIAS), c[Slot.RELU]);
       continue;
     }
     if (kind === 4) {
