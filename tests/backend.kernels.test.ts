@@ -20,7 +20,6 @@ jest.setTimeout(120000);
 
 const TOL = 1e-4;
 const DEFAULT_FLOPS_PER_THREAD = ownKernelTuning.flopsPerThread;
-const DEFAULT_WINOGRAD_MIN = winogradTuning.minChannels;
 
 /** Deterministic pseudo-random values in [-1, 1) (or small integers, to make ties). */
 function values(n: number, seed: number, ints = false): Float32Array {
@@ -235,8 +234,9 @@ describe("the own conv skips the window rows and columns that lie in the padding
 });
 
 describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
+  const defaults = { ...winogradTuning };
   afterEach(() => {
-    winogradTuning.minChannels = DEFAULT_WINOGRAD_MIN;
+    Object.assign(winogradTuning, defaults);
     ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
   });
   const cases = [
@@ -245,8 +245,8 @@ describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
     { n: 1, h: 3, w: 3, ci: 12, co: 8, pad: "valid" as const }, // one output pixel
     { n: 5, h: 6, w: 6, ci: 24, co: 32, pad: "same" as const }, // the default threshold
   ];
-  test.each(cases)("n$n $h×$w ci$ci co$co $pad: conv, fused bias + relu, dx and dW vs cpu; samples on every thread", async (c) => {
-    winogradTuning.minChannels = 4;
+  test.each(cases)("n$n $h×$w ci$ci co$co $pad: conv, fused bias + relu, dx and dW (Winograd when co % 8 = 0) vs cpu; samples on every thread", async (c) => {
+    Object.assign(winogradTuning, { minChannels: 4, gradMinTiles: 0 });
     ownKernelTuning.flopsPerThread = 0;
     await tf.setBackend("wasm");
     const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
@@ -272,6 +272,7 @@ describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
       if (threads && run) threads.run = run;
     }
     if (threads && c.n > 1) expect(kinds).toContain(5);
+    if (threads && c.n > 1 && c.co % 8 === 0) expect(kinds).toContain(6);
   });
 
   test("below minChannels, and for 5×5 or stride 2, the direct kernel runs", () => {

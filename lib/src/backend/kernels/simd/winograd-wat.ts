@@ -5,13 +5,16 @@
 // 2.25× fewer multiplications than the direct convolution.
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
 // V layout: [16][tiles][ci]; M: [16][tiles][co]; tiles row-major (th × tw).
+// The filter gradient back-propagates through the same algorithm: dM = A dY Aᵀ per tile (winoGradOut,
+// written straight into the GEMM's 8-column panel layout), dU[ξ] = V[ξ]ᵀ·dM[ξ] summed over the tiles of
+// every sample, dW = Gᵀ dU G (./index.ts).
 
 /** (a ± b) on v128 locals. */
 const add = (a: string, b: string) => `(f32x4.add ${a} ${b})`;
 const sub = (a: string, b: string) => `(f32x4.sub ${a} ${b})`;
 const g = (n: string) => `(local.get ${n})`;
 
-/** Functions for the module body: the exports "winoIn" and "winoOut". */
+/** Functions for the module body: the exports "winoIn", "winoOut" and "winoGradOut". */
 export function winogradFuncs(): string[] {
   const L: string[] = [];
   const p = (...s: string[]) => L.push(...s);
@@ -98,6 +101,50 @@ export function winogradFuncs(): string[] {
   p(`          (local.set $c (i32.add (local.get $c) (i32.const 4)))`);
   p(`          (br_if $ch (i32.lt_u (local.get $c) (local.get $co))))`);
   p(`        (local.set $pm (i32.add (local.get $pm) (i32.shl (local.get $co) (i32.const 2))))`);
+  p(`        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))`);
+  p(`        (br_if $cols (i32.lt_u (local.get $tx) (local.get $tw))))`);
+  p(`      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))`);
+  p(`      (br_if $rows (i32.lt_u (local.get $ty) (local.get $th)))))`);
+  // ---- winoGradOut(dy, dm, th, tw, co, oh, ow): dy the sample's [oh][ow][co] (co a multiple of 8); dm
+  // [16] × panels [co/8][tiles][8]; dY outside oh × ow is 0. A = [1 0; 1 1; 1 −1; 0 −1]
+  p(`  (func (export "winoGradOut") (param $dy i32) (param $dm i32) (param $th i32) (param $tw i32) (param $co i32) (param $oh i32) (param $ow i32)`);
+  p(`    (local $ty i32) (local $tx i32) (local $c i32) (local $tile i32) (local $tiles i32) (local $plane i32) (local $at i32) (local $r i32) (local $q i32)`);
+  p(`    (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128) ${[0, 1, 2, 3].flatMap((i) => [0, 1].map((b) => `(local $r${i}${b} v128)`)).join(" ")}`);
+  p(`    (local.set $tiles (i32.mul (local.get $th) (local.get $tw)))`);
+  p(`    (local.set $plane (i32.shl (i32.mul (local.get $tiles) (local.get $co)) (i32.const 2)))`);
+  p(`    (local.set $ty (i32.const 0))`);
+  p(`    (loop $rows`);
+  p(`      (local.set $tx (i32.const 0))`);
+  p(`      (loop $cols`);
+  p(`        (local.set $tile (i32.add (i32.mul (local.get $ty) (local.get $tw)) (local.get $tx)))`);
+  p(`        (local.set $c (i32.const 0))`);
+  p(`        (loop $ch`);
+  for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+    p(`          (local.set $y${a}${b} (v128.const i32x4 0 0 0 0))`);
+    p(`          (local.set $r (i32.add (i32.shl (local.get $ty) (i32.const 1)) (i32.const ${a})))`);
+    p(`          (local.set $q (i32.add (i32.shl (local.get $tx) (i32.const 1)) (i32.const ${b})))`);
+    p(`          (if (i32.and (i32.lt_u (local.get $r) (local.get $oh)) (i32.lt_u (local.get $q) (local.get $ow))) (then`);
+    p(`            (local.set $y${a}${b} (v128.load (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $r) (local.get $ow)) (local.get $q)) (local.get $co)) (local.get $c)) (i32.const 2)))))))`);
+  }
+  // r = A dY (rows), then dM = r Aᵀ (columns)
+  for (const b of [0, 1]) {
+    p(`          (local.set $r0${b} (local.get $y0${b}))`);
+    p(`          (local.set $r1${b} ${add(g(`$y0${b}`), g(`$y1${b}`))})`);
+    p(`          (local.set $r2${b} ${sub(g(`$y0${b}`), g(`$y1${b}`))})`);
+    p(`          (local.set $r3${b} (f32x4.neg (local.get $y1${b})))`);
+  }
+  // panel (c / 8) row `tile`, half (c / 4) mod 2
+  p(`          (local.set $at (i32.add (local.get $dm) (i32.add (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $c) (i32.const 3)) (local.get $tiles)) (local.get $tile)) (i32.const 5))`);
+  p(`            (i32.shl (i32.and (i32.shr_u (local.get $c) (i32.const 2)) (i32.const 1)) (i32.const 4)))))`);
+  const dmAt = (i: number, j: number) => `(i32.add (local.get $at) (i32.mul (i32.const ${i * 4 + j}) (local.get $plane)))`;
+  for (const i of [0, 1, 2, 3]) {
+    p(`          (v128.store ${dmAt(i, 0)} (local.get $r${i}0))`);
+    p(`          (v128.store ${dmAt(i, 1)} ${add(g(`$r${i}0`), g(`$r${i}1`))})`);
+    p(`          (v128.store ${dmAt(i, 2)} ${sub(g(`$r${i}0`), g(`$r${i}1`))})`);
+    p(`          (v128.store ${dmAt(i, 3)} (f32x4.neg (local.get $r${i}1)))`);
+  }
+  p(`          (local.set $c (i32.add (local.get $c) (i32.const 4)))`);
+  p(`          (br_if $ch (i32.lt_u (local.get $c) (local.get $co))))`);
   p(`        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))`);
   p(`        (br_if $cols (i32.lt_u (local.get $tx) (local.get $tw))))`);
   p(`      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))`);

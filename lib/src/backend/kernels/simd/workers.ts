@@ -29,7 +29,9 @@ const Slot = {
   // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE);
   // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P);
   // 5: Winograd F(2×2, 3×3) conv (N samples of the padded x at X + b·XSTEP → DY + b·DYSTEP; P: Wp, ci, th,
-  //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after)
+  //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after);
+  // 6: its filter gradient (x as in 5, dy at DY + b·DYSTEP; P as in 5 but P7 = bytes of V; each thread V at
+  //    PANELS, dM after, dU summed into its PART; OFFS the channel rows' offsets)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -56,6 +58,7 @@ export interface WorkerExports {
     oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number, write: number): void;
   winoIn(x: number, v: number, Wp: number, ci: number, th: number, tw: number): void;
   winoOut(m: number, y: number, th: number, tw: number, co: number, oh: number, ow: number, bias: number, relu: number): void;
+  winoGradOut(dy: number, dm: number, th: number, tw: number, co: number, oh: number, ow: number): void;
 }
 
 /**
@@ -72,6 +75,18 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 6) {
+      const q = (i: number) => c[Slot.P + i];
+      const [ci, tiles, cout] = [q(1), q(2) * q(3), q(4)];
+      const v = panels, dm = panels + q(7);
+      k.winoIn(u(Slot.X) + b * c[Slot.XSTEP], v, q(0), ci, q(2), q(3));
+      k.winoGradOut(u(Slot.DY) + b * c[Slot.DYSTEP], dm, q(2), q(3), cout, q(5), q(6));
+      for (let x = 0; x < 16; x++) {
+        k.macroConv(v + x * tiles * ci * 4, u(Slot.OFFS), ci, dm + x * tiles * cout * 4, 1, tiles, ci * 4, 0, cout,
+          part + x * ci * cout * 4, cout * 4, count > 0 ? 1 : 0, scratch, 0, 0, 0);
+      }
       continue;
     }
     if (kind === 5) {
