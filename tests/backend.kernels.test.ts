@@ -7,7 +7,7 @@ import { padTuning } from "tsdl/backend/kernels/pad";
 import { tanhTuning } from "tsdl/backend/kernels/elementwise";
 import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
 import { kernelThreads, ownKernelTuning, simdKernels, windowParts, winogradTuning } from "tsdl/backend/kernels/simd";
-import * as simdModule from "tsdl/backend/kernels/simd";
+import * as gemmModule from "tsdl/backend/kernels/simd/gemm";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
 import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
 import { TensorDataset } from "tsdl/data";
@@ -636,7 +636,7 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
   ].flatMap((c) => [false, true].flatMap((tA) => [false, true].map((tB) => ({ ...c, tA, tB }))));
   test.each(cases)("$m×$k × $k×$n tA=$tA tB=$tB: fused bias + relu, plain product, gradients (threads share the rows)", async (c) => {
     ownKernelTuning.flopsPerThread = 0;
-    const spy = jest.spyOn(simdModule, "matMulOwn");
+    const spy = jest.spyOn(gemmModule, "matMulOwn");
     try {
       const e = await compare(
         [
@@ -659,7 +659,7 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
 
   test("matMulTuning.own = false leaves products to XNNPACK (same values)", async () => {
     matMulTuning.own = false;
-    const spy = jest.spyOn(simdModule, "matMulOwn");
+    const spy = jest.spyOn(gemmModule, "matMulOwn");
     const e = await compare([{ shape: [6, 9], data: values(54, 43) }, { shape: [9, 4], data: values(36, 44) }], (a, b) => [tf.matMul(a, b)]);
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();

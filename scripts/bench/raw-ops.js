@@ -4,7 +4,7 @@
 // TSDL_THREADS apply). Needs the built lib (npm run build).
 //   node scripts/bench/raw-ops.js [--net lenet,mnist,cifar,mlp] [--steps 10] [--warmup 3] [--threads N]
 //                         [--backend wasm] [--fused] [--profile] [--shapes] [--top 8] [--json] [--lib path/to/index.js]
-//                         [--ab filter|threads|pool|input|forward|pad] [--ab-filter]
+//                         [--ab filter|threads|pool|input|forward|pad|winograd|gemm|tanh] [--ab-filter]
 // --ab SET: kernel variants in one process, steps taken in turn (same load for all); median wall and CPU
 // ms/step of each. filter (= --ab-filter): Conv2DBackpropFilter "own" (tsdl's wasm SIMD kernel, the
 // default), "blocked" (the XNNPACK composition, batch chunks by the rule), "old" (the composition
@@ -12,7 +12,8 @@
 // pool: MaxPoolGrad by the "own" wasm kernel (default) or "composed" of element-wise kernels. input:
 // Conv2DBackpropInput's convolution on the "own" kernel (default) or "xnnpack". forward: Conv2D and
 // FusedConv2D likewise. pad: PadV2 (the convolutions' zero padding) by tsdl's heap copy ("own") or wasm's
-// "original" scalar kernel.
+// "original" scalar kernel. winograd: 3×3 stride-1 convolutions "on" Winograd F(2×2, 3×3) or "off"
+// (direct). gemm: batch-1 products on the "own" GEMM or "xnnpack". tanh: the "own" kernel or "sigmoid".
 // Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
 "use strict";
 require("../cli-args").helpFromHeader(__filename);
@@ -123,6 +124,9 @@ async function main() {
     forward: ["conv-forward.js", "forwardConvTuning", { own: { own: true }, xnnpack: { own: false } }],
     pool: ["pool.js", "poolTuning", { own: { own: true }, composed: { own: false } }],
     pad: ["pad.js", "padTuning", { own: { own: true }, original: { own: false } }],
+    winograd: ["simd/index.js", "winogradTuning", { on: { on: true }, off: { on: false } }],
+    gemm: ["matmul.js", "matMulTuning", { own: { own: true }, xnnpack: { own: false } }],
+    tanh: ["elementwise.js", "tanhTuning", { own: { own: true }, sigmoid: { own: false } }],
   };
   if (abSet && !AB[abSet]) throw new Error(`--ab ${abSet}: unknown set, use one of ${Object.keys(AB).join(", ")}`);
   const [knobFile, knobName, variants] = abSet ? AB[abSet] : [null, null, null];

@@ -10,7 +10,8 @@
 //    shares the data id. The same data used as `b` with another shape (w and reshape(w, ...)) then runs
 //    with the first shape's packed weights: wrong results, no error. Every call goes through weightsFor(),
 //    which copies `b` when its data was already used with another shape.
-import { matMulOwn, simdKernels } from "./simd";
+import { simdKernels } from "./simd";
+import { matMulOwn } from "./simd/gemm";
 import { type KernelArgs, type Ops, type Replacement, type TensorInfo, size, withOps } from "./util";
 
 /** Knob for tests and scripts/bench: `own` false leaves every product to XNNPACK (as below). */

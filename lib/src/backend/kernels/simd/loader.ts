@@ -3,7 +3,7 @@
 // place — no JavaScript pass over the values and no copy of a float32 staging array into the heap.
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../tf";
-import { simdKernels } from "./index";
+import { simdKernels } from "./runtime";
 
 interface Heap {
   _malloc(bytes: number): number;
