@@ -11,6 +11,8 @@ import * as gemmModule from "tsdl/backend/kernels/simd/gemm";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
 import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
 import { TensorDataset } from "tsdl/data";
+import { SGD } from "tsdl/optim";
+import { sgdStepTuning } from "tsdl/backend/kernels/optim";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -91,7 +93,7 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
-      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -664,6 +666,46 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
     record("BatchMatMul", e);
+  });
+});
+
+describe("SGD's update in one kernel (TsdlSGDStep)", () => {
+  afterEach(() => {
+    sgdStepTuning.own = true;
+    ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
+  });
+  const configs = [
+    { lr: 0.1 },
+    { lr: 0.01, momentum: 0.9 },
+    { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 },
+    { lr: 0.02, momentum: 0.8, nesterov: true, weightDecay: 5e-4 },
+  ];
+  test.each(configs)("%j: bit-identical to the composed update over 3 steps (odd sizes, chunks on every thread)", async (cfg) => {
+    await tf.setBackend("wasm");
+    ownKernelTuning.flopsPerThread = 0;
+    const shapes = [[37], [5, 7], [16400 * 2 + 3]]; // the last: 3 chunks of 16,384, the last partial
+    const run = (own: boolean): number[][] => {
+      sgdStepTuning.own = own;
+      const ps = shapes.map((sh, i) => tf.tidy(() => tf.variable(tf.tensor(values(sh.reduce((a, b) => a * b, 1), 300 + i), sh), true, `p${i}`)));
+      const opt = new SGD(ps, cfg);
+      for (let step = 0; step < 3; step++) {
+        const grads = Object.fromEntries(ps.map((p, i) => [p.name, tf.tensor(values(p.size, 400 + 10 * step + i), p.shape)]));
+        opt.step(grads);
+        tf.dispose(Object.values(grads));
+      }
+      const out = ps.map((p) => Array.from(p.dataSync()));
+      tf.dispose(ps);
+      opt.dispose();
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const spy = jest.spyOn(tf.engine(), "runKernel");
+    const fused = run(true);
+    expect(spy.mock.calls.filter((c) => c[0] === "TsdlSGDStep").length).toBe(9); // 3 parameters × 3 steps
+    spy.mockRestore();
+    const composed = run(false);
+    expect(fused).toEqual(composed);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

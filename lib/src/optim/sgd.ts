@@ -5,6 +5,7 @@
 //   p ← p − lr·g
 import * as tf from "@tensorflow/tfjs-core";
 import { Optimizer, type GroupOption, type ParamState } from "./optimizer";
+import { SGD_STEP, sgdStepAvailable } from "../backend/kernels/optim";
 
 export interface SGDOptions {
   lr: number;
@@ -38,6 +39,16 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: tf.Variable, grad: tf.Tensor, s: ParamState): void {
+    if (sgdStepAvailable(p.dtype) && grad.dtype === "float32") {
+      // wasm: one kernel, one pass (same float32 operations in the same order as below)
+      const prev = s.tensors.momentumBuffer;
+      const inputs: tf.NamedTensorMap = prev ? { param: p, grad, buf: prev } : { param: p, grad };
+      const attrs = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+      const out = tf.engine().runKernel(SGD_STEP, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      if (this.momentum) this.keep(s, "momentumBuffer", out[1]);
+      p.assign(out[0]);
+      return;
+    }
     let g = this.weightDecay ? tf.add(grad, tf.mul(p, this.weightDecay)) : grad;
     if (this.momentum) {
       const prev = s.tensors.momentumBuffer;

@@ -5,6 +5,7 @@ import { conv2D, fusedConv2D } from "./conv-forward";
 import { tanh, identity, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
+import { SGD_STEP, sgdStep } from "./optim";
 import { avgPoolGrad, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
@@ -22,6 +23,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   Sum: sum,
   Mean: mean,
   PadV2: padV2,
+  [SGD_STEP]: sgdStep,
 };
 
 /** Registers every replacement on the wasm backend (idempotent). */
@@ -30,3 +32,4 @@ export function registerWasmKernels(): void {
 }
 
 export { replacedWasmKernels, originalKernel };
+export { SGD_STEP };

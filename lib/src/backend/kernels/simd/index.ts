@@ -7,3 +7,4 @@ export { type PoolGeometry, maxPoolGradOwn } from "./pool";
 export { tanhOwn } from "./tanh";
 export { GEMM_KC, matMulOwn } from "./gemm";
 export { winogradTuning } from "./winograd";
+export { type SGDStepOptions, sgdStepOwn } from "./optim";

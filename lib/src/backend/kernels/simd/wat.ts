@@ -16,13 +16,14 @@ import { tanhFuncs } from "./tanh-wat";
 import { packBTFuncs } from "./pack-wat";
 import { affineU8Funcs } from "./affine-wat";
 import { winogradFuncs } from "./winograd-wat";
+import { sgdStepFuncs } from "./optim-wat";
 
 const MR = 4;
 
 /**
  * The module's text (filter gradient, convolution and GEMM here, MaxPoolGrad from ./pool-wat.ts, Tanh from
  * ./tanh-wat.ts, packBT from ./pack-wat.ts, affineU8 from ./affine-wat.ts, Winograd transforms from
- * ./winograd-wat.ts); `shared`: the memory import
+ * ./winograd-wat.ts, sgdStep from ./optim-wat.ts); `shared`: the memory import
  * of tfjs' threaded build (a shared memory).
  */
 export function kernelsWat(shared: boolean): string {
@@ -187,6 +188,7 @@ export function kernelsWat(shared: boolean): string {
   p(...packBTFuncs());
   p(...affineU8Funcs());
   p(...winogradFuncs());
+  p(...sgdStepFuncs());
   p(`)`);
   return L.join("\n") + "\n";
 }

@@ -31,7 +31,9 @@ const Slot = {
   // 5: Winograd F(2×2, 3×3) conv (N samples of the padded x at X + b·XSTEP → DY + b·DYSTEP; P: Wp, ci, th,
   //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after);
   // 6: its filter gradient (x as in 5, dy at DY + b·DYSTEP; P as in 5 but P7 = bytes of V; each thread V at
-  //    PANELS, dM after, dU summed into its PART; OFFS the channel rows' offsets)
+  //    PANELS, dM after, dU summed into its PART; OFFS the channel rows' offsets);
+  // 7: SGD step (N chunks of OW elements; P: p, g, buf, out p, out buf, elements, flags, then lr, mom,
+  //    1 − damp, wd as float32 bits)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -59,6 +61,8 @@ export interface WorkerExports {
   winoIn(x: number, v: number, Wp: number, ci: number, th: number, tw: number): void;
   winoOut(m: number, y: number, th: number, tw: number, co: number, oh: number, ow: number, bias: number, relu: number): void;
   winoGradOut(dy: number, dm: number, th: number, tw: number, co: number, oh: number, ow: number): void;
+  sgdStep(p: number, g: number, b: number, op: number, ob: number, n: number, lr: number, mom: number, damp1: number,
+    wd: number, flags: number): void;
 }
 
 /**
@@ -75,6 +79,13 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 7) {
+      const q = (i: number) => c[Slot.P + i] >>> 0;
+      const f = new Float32Array(c.buffer, 4 * (Slot.P + 7), 4);
+      const at = b * ow * 4;
+      k.sgdStep(q(0) + at, q(1) + at, q(2) + at, q(3) + at, q(4) + at, Math.min(ow, q(5) - b * ow), f[0], f[1], f[2], f[3], q(6));
       continue;
     }
     if (kind === 6) {
