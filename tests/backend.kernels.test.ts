@@ -285,9 +285,10 @@ describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
     if (threads && run) threads.run = (k, picked) => (kinds.push(threads.control[Slot.KIND]), run.call(threads, k, picked));
     try {
       tf.tidy(() => {
-        tf.conv2d(tf.ones([2, 8, 8, 16]), tf.ones([3, 3, 16, 16]), 1, "same"); // 16 < 24
-        tf.conv2d(tf.ones([2, 8, 8, 32]), tf.ones([5, 5, 32, 32]), 1, "same");
-        tf.conv2d(tf.ones([2, 8, 8, 32]), tf.ones([3, 3, 32, 32]), 2, "same");
+        const ones = (s: [number, number, number, number]) => tf.ones(s) as tf.Tensor4D;
+        tf.conv2d(ones([2, 8, 8, 16]), ones([3, 3, 16, 16]), 1, "same"); // 16 < 24
+        tf.conv2d(ones([2, 8, 8, 32]), ones([5, 5, 32, 32]), 1, "same");
+        tf.conv2d(ones([2, 8, 8, 32]), ones([3, 3, 32, 32]), 2, "same");
       });
     } finally {
       if (threads && run) threads.run = run;
