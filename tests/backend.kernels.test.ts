@@ -75,6 +75,31 @@ function weightedSum(y: tf.Tensor): tf.Scalar {
   return tf.sum(tf.mul(y, w));
 }
 
+/**
+ * A convolution on wasm vs cpu: plain, fused (bias + relu), the fused one's gradients (x, filter, bias)
+ * and the plain one's (x, filter); worst relative error. `seed` picks the inputs.
+ */
+function compareConv(c: { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: "same" | "valid" }, seed: number): Promise<number> {
+  return compare(
+    [
+      { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, seed) },
+      { shape: [c.kh, c.kw, c.ci, c.co], data: values(c.kh * c.kw * c.ci * c.co, seed + 1) },
+      { shape: [c.co], data: values(c.co, seed + 2) },
+    ],
+    (x, f, b) => {
+      const conv = (v: tf.Tensor, w: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+      const fused = (v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
+        tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: c.pad, bias: bb, activation: "relu" });
+      return [
+        conv(x, f),
+        fused(x, f, b),
+        ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
+        ...tf.grads((v: tf.Tensor, w: tf.Tensor) => weightedSum(conv(v, w)))([x, f]),
+      ];
+    },
+  );
+}
+
 const worst: Record<string, number> = {};
 function record(kernel: string, e: number): void {
   worst[kernel] = Math.max(worst[kernel] ?? 0, e);
@@ -190,23 +215,7 @@ describe("forward Conv2D / FusedConv2D on the own kernel", () => {
   ];
   test.each(cases)("n$n $h×$w ci$ci co$co k$k s$s $pad, own $own: conv, fused bias + relu and their gradients", async (c) => {
     forwardConvTuning.own = c.own;
-    const e = await compare(
-      [
-        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 100 + c.k) },
-        { shape: [c.k, c.k, c.ci, c.co], data: values(c.k * c.k * c.ci * c.co, 101) },
-        { shape: [c.co], data: values(c.co, 102) },
-      ],
-      (x, f, b) => {
-        const fused = (v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
-          tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: c.pad, bias: bb, activation: "relu" });
-        return [
-          tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad),
-          fused(x, f, b),
-          ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
-        ];
-      },
-    );
-    record("Conv2D", e);
+    record("Conv2D", await compareConv({ ...c, kh: c.k, kw: c.k }, 100 + c.k));
   });
 });
 
@@ -256,20 +265,7 @@ describe("3×3 stride-1 convolutions as Winograd F(2×2, 3×3)", () => {
     const run = threads?.run;
     if (threads && run) threads.run = (k, picked) => (kinds.push(threads.control[Slot.KIND]), run.call(threads, k, picked));
     try {
-      const e = await compare(
-        [
-          { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 230 + c.ci) },
-          { shape: [3, 3, c.ci, c.co], data: values(9 * c.ci * c.co, 231) },
-          { shape: [c.co], data: values(c.co, 232) },
-        ],
-        (x, f, b) => {
-          const fused = (v: tf.Tensor, w: tf.Tensor) =>
-            tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: c.pad, bias: b, activation: "relu" });
-          return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, c.pad), fused(x, f),
-            ...tf.grads((v: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad)))([x, f])];
-        },
-      );
-      record("Conv2D Winograd", e);
+      record("Conv2D Winograd", await compareConv({ ...c, kh: 3, kw: 3, s: 1 }, 230 + c.ci));
     } finally {
       if (threads && run) threads.run = run;
     }
@@ -305,25 +301,7 @@ describe("convolutions that are dense layers (window = unpadded input, LeNet-5's
     { n: 5, h: 1, w: 1, ci: 9, co: 4, s: 1 },
   ];
   test.each(cases)("n$n $h×$w ci$ci co$co stride $s: conv, fused bias + relu, gradients", async (c) => {
-    const e = await compare(
-      [
-        { shape: [c.n, c.h, c.w, c.ci], data: values(c.n * c.h * c.w * c.ci, 200 + c.ci) },
-        { shape: [c.h, c.w, c.ci, c.co], data: values(c.h * c.w * c.ci * c.co, 201) },
-        { shape: [c.co], data: values(c.co, 202) },
-      ],
-      (x, f, b) => {
-        const fused = (v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
-          tf.fused.conv2d({ x: v as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: "valid", bias: bb, activation: "relu" });
-        const plain = (v: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, w as tf.Tensor4D, c.s, "valid"));
-        return [
-          tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, "valid"),
-          fused(x, f, b),
-          ...tf.grads(plain)([x, f]),
-          ...tf.grads((v: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => weightedSum(fused(v, w, bb)))([x, f, b]),
-        ];
-      },
-    );
-    record("Conv2D dense", e);
+    record("Conv2D dense", await compareConv({ ...c, kh: c.h, kw: c.w, pad: "valid" }, 200 + c.ci));
   });
 
   test("the dense path is taken: matrix products inside, no padding", () => {
@@ -453,32 +431,24 @@ describe("Conv2DBackpropFilter: the own kernel on every wasm thread (worker_thre
     }
   });
 
-  test("Conv2DBackpropInput's own convolution: samples shared by the threads, dx equals cpu's", async () => {
+  test.each([
+    {
+      what: "Conv2DBackpropInput's own convolution (dx)",
+      inputs: [{ shape: [5, 11, 10, 6], data: values(3300, 84) }, { shape: [3, 3, 6, 7], data: values(378, 85) }],
+      f: (x: tf.Tensor, f: tf.Tensor) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 2, "same")))(x)],
+    },
+    {
+      what: "the forward conv with bias and relu in the tiles' epilogue",
+      inputs: [{ shape: [5, 9, 10, 3], data: values(1350, 86) }, { shape: [3, 3, 3, 13], data: values(351, 87) }, { shape: [13], data: values(13, 88) }],
+      f: (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+        [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" })],
+    },
+  ])("$what: samples shared by the threads, values equal cpu's", async ({ inputs, f }) => {
     await tf.setBackend("wasm");
     const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
     ownKernelTuning.flopsPerThread = 0;
     const spy = threads ? jest.spyOn(threads, "run") : null;
-    const e = await compare(
-      [{ shape: [5, 11, 10, 6], data: values(3300, 84) }, { shape: [3, 3, 6, 7], data: values(378, 85) }],
-      (x, f) => [tf.grad((v: tf.Tensor) => weightedSum(tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 2, "same")))(x)],
-    );
-    expect(e).toBeLessThan(TOL);
-    if (spy) {
-      const counts = spy.mock.results.map((r) => r.value as number[]);
-      spy.mockRestore();
-      expect(counts.some((c) => c.length === 2 && c[0] + c[1] === 5)).toBe(true);
-    }
-  });
-
-  test("forward conv with bias and relu in the tiles' epilogue, samples shared by the threads", async () => {
-    await tf.setBackend("wasm");
-    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
-    ownKernelTuning.flopsPerThread = 0;
-    const spy = threads ? jest.spyOn(threads, "run") : null;
-    const e = await compare(
-      [{ shape: [5, 9, 10, 3], data: values(1350, 86) }, { shape: [3, 3, 3, 13], data: values(351, 87) }, { shape: [13], data: values(13, 88) }],
-      (x, f, b) => [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" })],
-    );
+    const e = await compare(inputs, f as (...xs: tf.Tensor[]) => tf.Tensor[]);
     expect(e).toBeLessThan(TOL);
     if (spy) {
       const counts = spy.mock.results.map((r) => r.value as number[]);
@@ -609,22 +579,6 @@ describe("BatchMatMul / _FusedMatMul with transposes", () => {
     expect(Array.from(r2.dataSync()).slice(0, 8)).toEqual([1, 10, 100, 1000, 2, 20, 200, 2000]);
     tf.dispose([w, r1, r2]);
   });
-
-  test.each([[false, true], [true, false], [true, true]])("fused matMul + bias + relu, tA=%s tB=%s", async (tA, tB) => {
-    const e = await compare(
-      [
-        { shape: tA ? [7, 5] : [5, 7], data: values(35, 31) },
-        { shape: tB ? [6, 7] : [7, 6], data: values(42, 32) },
-        { shape: [6], data: values(6, 33) },
-      ],
-      (a, b, bias) => {
-        const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-          weightedSum(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: tA, transposeB: tB, bias: z, activation: "relu" }));
-        return [tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: tA, transposeB: tB, bias, activation: "relu" }), ...tf.grads(f)([a, b, bias])];
-      },
-    );
-    record("_FusedMatMul", e);
-  });
 });
 
 describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", () => {
@@ -660,14 +614,28 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
     }
   });
 
-  test("matMulTuning.own = false leaves products to XNNPACK (same values)", async () => {
-    matMulTuning.own = false;
-    const spy = jest.spyOn(gemmModule, "matMulOwn");
-    const e = await compare([{ shape: [6, 9], data: values(54, 43) }, { shape: [9, 4], data: values(36, 44) }], (a, b) => [tf.matMul(a, b)]);
-    expect(spy).not.toHaveBeenCalled();
-    spy.mockRestore();
-    record("BatchMatMul", e);
-  });
+  test.each([[false, false], [false, true], [true, false], [true, true]])(
+    "matMulTuning.own = false leaves products to XNNPACK (transposes done first): fused bias + relu and gradients, tA=%s tB=%s",
+    async (tA, tB) => {
+      matMulTuning.own = false;
+      const spy = jest.spyOn(gemmModule, "matMulOwn");
+      const e = await compare(
+        [
+          { shape: tA ? [7, 5] : [5, 7], data: values(35, 31) },
+          { shape: tB ? [6, 7] : [7, 6], data: values(42, 32) },
+          { shape: [6], data: values(6, 33) },
+        ],
+        (a, b, bias) => {
+          const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+            tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: tA, transposeB: tB, bias: z, activation: "relu" });
+          return [fused(a, b, bias), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
+        },
+      );
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+      record("_FusedMatMul", e);
+    },
+  );
 });
 
 describe("SGD's update in one kernel (TsdlSGDStep)", () => {

@@ -20,6 +20,18 @@ export function useWinograd(kh: number, kw: number, sh: number, sw: number, ci: 
     ci >= winogradTuning.minChannels && co >= winogradTuning.minChannels;
 }
 
+/**
+ * The 2×2 tiles (th × tw) of an oh × ow output, and x zero-padded (top, left, then as far as the tiles'
+ * 4×4 input patches reach: past an odd output's last row/column too).
+ */
+function tiled(o: Ops, x: TensorInfo, oh: number, ow: number, top: number, left: number) {
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(ow / 2);
+  const [H, W] = [x.shape[1], x.shape[2]];
+  const xp = o.pad(x, [[0, 0], [top, Math.max(0, 2 * th + 2 - H - top)], [left, Math.max(0, 2 * tw + 2 - W - left)], [0, 0]]);
+  return { th, tw, tiles: th * tw, xp, Hp: xp.shape[1], Wp: xp.shape[2] };
+}
+
 /** G g Gᵀ for every (ci, co) of a [3, 3, ci, co] filter: U [16][ci][co] (ξ = 4·row + column). */
 function winogradFilter(w: Float32Array, ci: number, co: number): Float32Array {
   const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
@@ -51,12 +63,7 @@ export function winogradConv(o: Ops, k: OwnExports, x: TensorInfo, filter: Tenso
   const ow = W + left + right - 2;
   const out = o.track(o.backend.makeOutput([n, Math.max(oh, 0), Math.max(ow, 0), co], "float32"));
   if (size(out.shape) === 0) return out;
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  // the last tile row/column reads one row/column past an odd output: padded with zeros too
-  const xp = o.pad(x, [[0, 0], [top, bottom + 2 * th - oh], [left, right + 2 * tw - ow], [0, 0]]);
-  const [Hp, Wp] = [xp.shape[1], xp.shape[2]];
-  const tiles = th * tw;
+  const { th, tw, tiles, xp, Hp, Wp } = tiled(o, x, oh, ow, top, left);
   const rowsPadded = Math.ceil(tiles / TILE_ROWS) * TILE_ROWS;
   const { memory, threads } = loaded(o.backend);
   const picked = pickThreads(threads, n, 2 * n * tiles * 16 * ci * co);
@@ -108,14 +115,10 @@ export function useWinogradGrad(g: FilterGeometry, ci: number, co: number, tiles
  */
 export function winogradFilterGrad(o: Ops, k: OwnExports, x: TensorInfo, dy: TensorInfo, top: number, left: number): TensorInfo {
   const mod = o.backend.wasm as unknown as WasmModule;
-  const [n, H, W, ci] = x.shape;
+  const [n, , , ci] = x.shape;
   const [, oh, ow, co] = dy.shape;
   const out = o.track(o.backend.makeOutput([3, 3, ci, co], "float32"));
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  const xp = o.pad(x, [[0, 0], [top, Math.max(0, 2 * th + 2 - H - top)], [left, Math.max(0, 2 * tw + 2 - W - left)], [0, 0]]);
-  const [Hp, Wp] = [xp.shape[1], xp.shape[2]];
-  const tiles = th * tw;
+  const { th, tw, tiles, xp, Hp, Wp } = tiled(o, x, oh, ow, top, left);
   const rowsPadded = Math.ceil(ci / TILE_ROWS) * TILE_ROWS;
   const { memory, threads } = loaded(o.backend);
   const picked = pickThreads(threads, n, 2 * n * tiles * 16 * ci * co);
