@@ -102,23 +102,23 @@ export function kernelsWat(shared: boolean): string {
     else p(`      (if (i32.gt_u (local.get $rows) (i32.const ${i})) (then`, ...body.map((s) => "        " + s), `      ))`);
   }
   p(`      (return)))`);
-  // partial tile (co not a multiple of 8): through a scratch tile, element by element
+  // partial tile (co not a multiple of 8): per row, a vector store of the first 4 columns when there are
+  // 4, then the rest lane by lane (constant lanes, guarded by cols); C's previous value added when acc
+  const lane = (i: number, half: number, l: number, at: string) =>
+    `(f32.store offset=${at} (local.get $end) (f32.add (f32x4.extract_lane ${l} (local.get $c${i}${half})) ` +
+    `(select (f32.load offset=${at} (local.get $end)) (f32.const 0) (local.get $acc))))`;
   for (const i of rows) {
-    p(`    (v128.store offset=${i * 32} (local.get $scratch) (local.get $c${i}0))`);
-    p(`    (v128.store offset=${i * 32 + 16} (local.get $scratch) (local.get $c${i}1))`);
+    p(`    (if (i32.gt_u (local.get $rows) (i32.const ${i})) (then`);
+    p(`      (local.set $end (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${i}))))`);
+    p(`      (if (i32.ge_u (local.get $cols) (i32.const 4)) (then`);
+    p(`        (if (local.get $acc) (then (local.set $c${i}0 (f32x4.add (local.get $c${i}0) (v128.load (local.get $end))))))`);
+    p(`        (v128.store (local.get $end) (local.get $c${i}0))`);
+    for (const l of [0, 1, 2]) p(`        (if (i32.gt_u (local.get $cols) (i32.const ${4 + l})) (then ${lane(i, 1, l, String(16 + 4 * l))}))`);
+    p(`      ) (else`);
+    for (const l of [0, 1, 2]) p(`        (if (i32.gt_u (local.get $cols) (i32.const ${l})) (then ${lane(i, 0, l, String(4 * l))}))`);
+    p(`      ))))`);
   }
-  p(`    (local.set $i (i32.const 0))`);
-  p(`    (loop $ri`);
-  p(`      (local.set $j (i32.const 0))`);
-  p(`      (loop $cj`);
-  p(`        (local.set $end (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))`);
-  p(`        (f32.store (local.get $end) (f32.add`);
-  p(`          (f32.load (i32.add (local.get $scratch) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2))))`);
-  p(`          (select (f32.load (local.get $end)) (f32.const 0) (local.get $acc))))`);
-  p(`        (local.set $j (i32.add (local.get $j) (i32.const 1)))`);
-  p(`        (br_if $cj (i32.lt_u (local.get $j) (local.get $cols))))`);
-  p(`      (local.set $i (i32.add (local.get $i) (i32.const 1)))`);
-  p(`      (br_if $ri (i32.lt_u (local.get $i) (local.get $rows)))))`);
+  p(`  )`);
   // ---- packB: kc rows × nc columns (row stride ldb bytes) → ceil(nc/8) panels [kc][8], zero-padded
   p(`  (func (export "packB") (param $b i32) (param $ldb i32) (param $kc i32) (param $nc i32) (param $dst i32)`);
   p(`    (local $j0 i32) (local $k i32) (local $src i32) (local $w i32) (local $j i32)`);
