@@ -33,7 +33,8 @@ const Slot = {
   // 6: its filter gradient (x as in 5, dy at DY + b·DYSTEP; P as in 5 but P7 = bytes of V; each thread V at
   //    PANELS, dM after, dU summed into its PART; OFFS the channel rows' offsets);
   // 7: SGD step (N chunks of OW elements; P: p, g, buf, out p, out buf, elements, flags, then lr, mom,
-  //    1 − damp, wd as float32 bits)
+  //    1 − damp, wd as float32 bits); 8: AvgPoolGrad of disjoint windows (N samples, dy at DY, dx at X;
+  //    P: H, W, C, oh, ow, kh, kw, sh, sw, top, left, q as float32 bits)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -63,6 +64,8 @@ export interface WorkerExports {
   winoGradOut(dy: number, dm: number, th: number, tw: number, co: number, oh: number, ow: number): void;
   sgdStep(p: number, g: number, b: number, op: number, ob: number, n: number, lr: number, mom: number, damp1: number,
     wd: number, flags: number): void;
+  avgPoolGrad(dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, top: number, left: number, q: number): void;
 }
 
 /**
@@ -79,6 +82,12 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
     if (kind === 2) {
       k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      continue;
+    }
+    if (kind === 8) {
+      const q = (i: number) => c[Slot.P + i];
+      const f = new Float32Array(c.buffer, 4 * (Slot.P + 11), 1);
+      k.avgPoolGrad(u(Slot.DY), u(Slot.X), b, b + 1, q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8), q(9), q(10), f[0]);
       continue;
     }
     if (kind === 7) {
