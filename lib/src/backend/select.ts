@@ -70,7 +70,7 @@ export function parseThreads(raw: string | number | undefined, source = "TSDL_TH
  * 1. Why 1: after each parallel operator XNNPACK's pool threads spin (pthreadpool busy-waits before
  * sleeping), and they take the cores from the own kernels' threads that run next: on 2 cores, LeNet-5
  * 24–32 → 20–22 ms per step and the CIFAR net 25–34 → 24–25 ms with a pool of 1, the MNIST net and the
- * MLP within noise, ResNet-20 (BatchNorm's many element-wise XNNPACK operators) ~10 % slower (README).
+ * MLP within noise, ResNet-20 b128 944–970 → 851–861 ms (README).
  */
 export function xnnPoolThreads(threads: number): number {
   const raw = process.env.TSDL_XNN_THREADS;
