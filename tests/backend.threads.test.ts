@@ -142,6 +142,35 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
   expect(lingered).toBeLessThan(10000);
 });
 
+test("TSDL_XNN_THREADS=2 gives XNNPACK's pool both threads (the own kernels keep theirs), and trains", async () => {
+  const script = `
+const fs = require("fs"), ts = require("typescript");
+require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
+  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
+}).outputText, file);
+const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+init({ quiet: true, threads: 2 }).then((info) => {
+  const w = tf.variable(tf.randomNormal([3, 3, 4, 8], 0, 0.1));
+  const x = tf.randomNormal([4, 8, 8, 4]);
+  const loss = () => tf.mean(tf.square(tf.conv2d(x, w, 1, "same")));
+  const before = loss().dataSync()[0];
+  for (let i = 0; i < 5; i++) tf.train.sgd(0.5).minimize(loss);
+  console.log("INFO " + JSON.stringify(info) + " " + (loss().dataSync()[0] < before));
+});
+`;
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "wasm", TSDL_XNN_THREADS: "2" } });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30000);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  clearTimeout(killer);
+  expect(code).toBe(0);
+  const m = /INFO (\{.*\}) (.*)/.exec(out);
+  expect(m).not.toBeNull();
+  expect(JSON.parse((m as RegExpExecArray)[1])).toMatchObject({ name: "wasm", threads: 2, xnnThreads: 2 });
+  expect((m as RegExpExecArray)[2]).toBe("true");
+});
+
 test("TSDL_THREADS=1 runs the plain SIMD build on one thread (the documented fallback)", async () => {
   const script = `
 const fs = require("fs"), ts = require("typescript");
