@@ -118,7 +118,7 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
-      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "Cast"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -722,6 +722,7 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
   cases.push({ k: 3, s: 3, pad: "same", n: 1, h: 10, w: 11, c: 2 });
   cases.push({ k: 2, s: 3, pad: "valid", n: 2, h: 10, w: 11, c: 3 }); // gaps between windows
   cases.push({ k: 1, s: 2, pad: "same", n: 2, h: 7, w: 6, c: 2 });
+  cases.push({ k: 5, s: 1, pad: "valid", n: 3, h: 5, w: 5, c: 8 }); // a global pool (ResNet's head): one window
   // groups of 4 channels and a remainder (the own kernel's vector and scalar paths)
   cases.push({ k: 3, s: 2, pad: "same", n: 2, h: 9, w: 7, c: 6 });
   cases.push({ k: 2, s: 2, pad: "valid", n: 3, h: 6, w: 6, c: 9 });
@@ -841,6 +842,23 @@ describe("element-wise and reductions", () => {
       tanhTuning.own = true;
       ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
     }
+  });
+
+  test("Cast to the same dtype shares the data (and survives its source); to bool x ≠ 0 (as cpu); to int32 as wasm's", async () => {
+    await tf.setBackend("wasm");
+    const a = tf.tensor1d([1.5, -2, 3]);
+    const same = tf.cast(a, "float32");
+    const toInt = tf.cast(a, "int32");
+    const toBool = tf.cast(tf.tensor1d([0, 2, 0.5, -1, NaN]), "bool");
+    const ints = tf.cast(tf.tensor1d([1, 2], "int32"), "int32");
+    const be = tf.backend() as unknown as BackendWasm;
+    expect(be.dataIdMap.get(same.dataId).memoryOffset).toBe(be.dataIdMap.get(a.dataId).memoryOffset);
+    a.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(toInt.dataSync())).toEqual([1, -2, 3]);
+    expect(Array.from(toBool.dataSync())).toEqual([0, 1, 1, 1, 1]);
+    expect(Array.from(ints.dataSync())).toEqual([1, 2]);
+    tf.dispose([same, toInt, toBool, ints]);
   });
 
   test("Identity shares the data and survives disposing its source", async () => {

@@ -42,6 +42,26 @@ export const identity: Replacement = ({ inputs, backend }: KernelArgs, original)
 };
 
 /**
+ * Cast to the dtype a tensor already has shares its data, as Identity (wasm's copies the buffer: tfjs'
+ * gradients cast float32 to float32 often — ResNet-20: 141 casts, 25 ms per step). To bool: x ≠ 0, as
+ * tfjs cpu (wasm 4.22 stores the number truncated into a byte: 2 → 2, 0.5 → 0). Other casts: wasm's.
+ */
+export const cast: Replacement = (args: KernelArgs, original) => {
+  const x = args.inputs.x as TensorInfo;
+  const dtype = (args.attrs as unknown as { dtype: string }).dtype;
+  if (dtype === x.dtype && x.dtype !== "string") return identity(args, original);
+  if (dtype === "bool" && (x.dtype === "float32" || x.dtype === "int32")) {
+    const out = args.backend.makeOutput(x.shape, "bool");
+    const src = args.backend.typedArrayFromHeap(x);
+    const dst = args.backend.typedArrayFromHeap(out);
+    for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+    return out;
+  }
+  if (!original) throw new Error("tsdl: no wasm Cast");
+  return original(args);
+};
+
+/**
  * Sum / Mean over leading axes (bias gradients [N, ..., C] → [C], batch-norm statistics) as ONE average
  * pooling over a [1, R, 1, C] view with an R×1 window: XNNPACK, vectorised over C, reading x once. wasm's
  * own kernels transpose x first (slow for large power-of-two strides) then reduce with a scalar loop.

@@ -2,7 +2,7 @@
 // original kernel for the cases it does not handle. Registered once, before the wasm backend is used.
 import { conv2DBackpropFilter, conv2DBackpropInput } from "./conv";
 import { conv2D, fusedConv2D } from "./conv-forward";
-import { tanh, identity, sum, mean } from "./elementwise";
+import { tanh, identity, cast, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
@@ -20,6 +20,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   AvgPoolGrad: avgPoolGrad,
   Tanh: tanh,
   Identity: identity,
+  Cast: cast,
   Sum: sum,
   Mean: mean,
   PadV2: padV2,
