@@ -12,6 +12,25 @@ jest.setTimeout(60000);
 
 const ROOT = path.resolve(__dirname, "..");
 
+/** A child script's preamble: require() of the lib's TypeScript sources, transpiled on the fly. */
+const TS_REQUIRE = `const fs = require("fs"), ts = require("typescript");
+require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
+  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
+}).outputText, file);`;
+
+/** Runs `script` in a child Node (killed after `ms`): its exit code, output, and when it exited. */
+async function runChild(script: string, env: Record<string, string>, ms: number): Promise<{ code: number | null; out: string; err: string; exitedAt: number }> {
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, ...env } });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  clearTimeout(killer);
+  return { code, out, err, exitedAt: Date.now() };
+}
+
 test("the shim is pinned to tfjs-backend-wasm 4.22.0 and says so loudly otherwise", () => {
   expect(WASM_VERSION).toBe("4.22.0");
   expect(() => checkWasmVersion()).not.toThrow();
@@ -88,11 +107,7 @@ test("tf.memory().numTensors and the wasm buffers stay flat over training steps"
 });
 
 test("a script that trains on wasm with 2 threads exits by itself (no process.exit)", async () => {
-  const script = `
-const fs = require("fs"), ts = require("typescript");
-require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
-  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
-}).outputText, file);
+  const script = `${TS_REQUIRE}
 const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
 const simd = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/kernels/simd/index.ts"))});
 simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads take part even in this small net
@@ -115,15 +130,7 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
 })().catch((e) => { console.error(e); process.exitCode = 1; });
 `;
   const t0 = Date.now();
-  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "", TSDL_THREADS: "", TSDL_XNN_THREADS: "" } });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 40000);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-  clearTimeout(killer);
-  const exitedAt = Date.now();
+  const { code, out, err, exitedAt } = await runChild(script, { TSDL_BACKEND: "", TSDL_THREADS: "", TSDL_XNN_THREADS: "" }, 40000);
   const m = /DONE (\d+) (.*)/.exec(out);
   expect({ code, err: code === 0 ? "" : err, done: !!m }).toEqual({ code: 0, err: "", done: true });
   const info = JSON.parse((m as RegExpExecArray)[2]);
@@ -143,11 +150,7 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
 });
 
 test("TSDL_XNN_THREADS=2 gives XNNPACK's pool both threads (the own kernels keep theirs), and trains", async () => {
-  const script = `
-const fs = require("fs"), ts = require("typescript");
-require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
-  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
-}).outputText, file);
+  const script = `${TS_REQUIRE}
 const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
 init({ quiet: true, threads: 2 }).then((info) => {
   const w = tf.variable(tf.randomNormal([3, 3, 4, 8], 0, 0.1));
@@ -158,12 +161,7 @@ init({ quiet: true, threads: 2 }).then((info) => {
   console.log("INFO " + JSON.stringify(info) + " " + (loss().dataSync()[0] < before));
 });
 `;
-  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "wasm", TSDL_XNN_THREADS: "2" } });
-  let out = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 30000);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-  clearTimeout(killer);
+  const { code, out } = await runChild(script, { TSDL_BACKEND: "wasm", TSDL_XNN_THREADS: "2" }, 30000);
   expect(code).toBe(0);
   const m = /INFO (\{.*\}) (.*)/.exec(out);
   expect(m).not.toBeNull();
@@ -172,20 +170,11 @@ init({ quiet: true, threads: 2 }).then((info) => {
 });
 
 test("TSDL_THREADS=1 runs the plain SIMD build on one thread (the documented fallback)", async () => {
-  const script = `
-const fs = require("fs"), ts = require("typescript");
-require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), {
-  fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2021, esModuleInterop: true },
-}).outputText, file);
+  const script = `${TS_REQUIRE}
 const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
 init({ quiet: true }).then((info) => console.log("INFO " + JSON.stringify(info) + " " + tf.sum(tf.ones([100, 3]), 0).dataSync().join()));
 `;
-  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, TSDL_BACKEND: "wasm", TSDL_THREADS: "1" } });
-  let out = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 30000);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-  clearTimeout(killer);
+  const { code, out } = await runChild(script, { TSDL_BACKEND: "wasm", TSDL_THREADS: "1" }, 30000);
   expect(code).toBe(0);
   const m = /INFO (\{.*\}) (.*)/.exec(out);
   expect(m).not.toBeNull();
