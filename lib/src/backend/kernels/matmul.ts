@@ -22,27 +22,22 @@ export const matMulTuning = { own: true };
  * reads transposed operands in place and packs the weights itself, where XNNPACK's path transposes
  * them and repacks a new weight tensor on every step (W [9216, 128]: 7.5 ms forward vs 2 ms cached).
  */
-function ownProduct(o: Ops, kernel: Kernel, inputs: KernelArgs["inputs"], attrs: KernelArgs["attrs"]): TensorInfo | null {
+function ownProduct(o: Ops, kernel: Kernel, args: KernelArgs, tA: boolean, tB: boolean, m: number, n: number): TensorInfo | null {
+  const { inputs } = args;
   const a = inputs.a as TensorInfo;
   const b = inputs.b as TensorInfo;
   const bias = inputs.bias as TensorInfo | undefined;
-  const at = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
-  const act = kernel === "_FusedMatMul" ? at.activation ?? "linear" : "linear";
-  if (!matMulTuning.own || a.dtype !== "float32" || b.dtype !== "float32" || inputs.preluActivationWeights) return null;
-  if (act !== "linear" && act !== "relu") return null;
-  const ra = a.shape.length;
-  const rb = b.shape.length;
+  const act = kernel === "_FusedMatMul" ? (args.attrs as { activation?: string }).activation ?? "linear" : "linear";
+  if (!matMulTuning.own || inputs.preluActivationWeights || (act !== "linear" && act !== "relu")) return null;
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return null;
-  const M = at.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-  const N = at.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-  if (bias && (bias.dtype !== "float32" || size(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N)) return null;
+  if (bias && (bias.dtype !== "float32" || size(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
   // (A read transposed with a row stride that is a multiple of 2 KB puts a tile's rows in a few L1 sets:
   // fc1's dW, M = 9216, 3.1 ms — still ahead of XNNPACK's 4.2 ms on its one-thread pool, see select.ts)
   const k = simdKernels(o.backend);
   if (k instanceof Error) return null;
-  const c = matMulOwn(o, k, a, b, !!at.transposeA, !!at.transposeB, bias, act === "relu");
-  const batch = (ra >= rb ? a.shape : b.shape).slice(0, -2);
-  return o.reshape(c, [...batch, M, N]);
+  const c = matMulOwn(o, k, a, b, tA, tB, bias, act === "relu");
+  const batch = (a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2);
+  return o.reshape(c, [...batch, m, n]);
 }
 
 function swapLast2(o: Ops, x: TensorInfo): TensorInfo {
@@ -72,7 +67,8 @@ export function weightsFor(o: Ops, kernel: Kernel, b: TensorInfo): TensorInfo {
 }
 
 function untransposed(kernel: Kernel): Replacement {
-  return ({ inputs, attrs, backend }: KernelArgs, original) => {
+  return (args: KernelArgs, original) => {
+    const { inputs, attrs, backend } = args;
     const at = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
     const a = inputs.a as TensorInfo;
     const b = inputs.b as TensorInfo;
@@ -85,13 +81,16 @@ function untransposed(kernel: Kernel): Replacement {
     const rb = b.shape.length;
     const [m, k] = tA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
     const n = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const own = withOps(backend, (o) => {
+      const c = ownProduct(o, kernel, args, tA, tB, m, n);
+      return c && o.out(c);
+    });
+    if (own) return own;
     const direct = (tA ? m * k : 0) + (tB ? k * n : 0) + k * n;
     const swapped = (tB ? 0 : k * n) + (tA ? 0 : m * k) + m * k + m * n;
     // _FusedMatMul's bias / activation apply to the output as it is: the swapped form is for BatchMatMul
     const swap = kernel === "BatchMatMul" && (tA || tB) && swapped < direct;
     return withOps(backend, (o) => {
-      const own = ownProduct(o, kernel, inputs, attrs);
-      if (own) return o.out(own);
       if (swap) {
         const x = tB ? b : swapLast2(o, b); // op(B)ᵀ  [.., N, K]
         const w = weightsFor(o, kernel, tA ? a : swapLast2(o, a)); // op(A)ᵀ  [.., K, M]

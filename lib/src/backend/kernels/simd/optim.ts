@@ -1,6 +1,6 @@
 // Driver of the own SGD step (./optim-wat.ts): one pass over a parameter, chunks shared by the threads.
 import { type Ops, type TensorInfo, size } from "../util";
-import { type OwnExports, loaded, offsetOf, pickThreads, runJob } from "./runtime";
+import { ELEMENT_CHUNK as CHUNK, type OwnExports, floatBits, loaded, offsetOf, pickThreads, runJob } from "./runtime";
 import { Slot } from "./workers";
 
 export interface SGDStepOptions {
@@ -10,9 +10,6 @@ export interface SGDStepOptions {
   weightDecay: number;
   nesterov: boolean;
 }
-
-/** Elements per chunk (as Tanh's). */
-const CHUNK = 16384;
 
 /**
  * [p − lr·g'] and, with momentum, the new momentum buffer, float32, PyTorch's SGD (see ./optim-wat.ts);
@@ -27,7 +24,7 @@ export function sgdStepOwn(o: Ops, k: OwnExports, p: TensorInfo, g: TensorInfo, 
   const { threads } = loaded(o.backend);
   const chunks = Math.ceil(n / CHUNK);
   const picked = pickThreads(threads, chunks, 8 * n); // ~8 operations per element, memory-bound
-  const bits = new Int32Array(new Float32Array([s.lr, s.momentum, 1 - s.dampening, s.weightDecay]).buffer);
+  const bits = [s.lr, s.momentum, 1 - s.dampening, s.weightDecay].map(floatBits);
   const ptrs = [offsetOf(o, p), offsetOf(o, g), buf ? offsetOf(o, buf) : 0, offsetOf(o, outP), outB ? offsetOf(o, outB) : 0, n, flags];
   runJob(k, threads, picked, [[Slot.KIND, 7], [Slot.N, chunks], [Slot.OW, CHUNK],
     ...[...ptrs, ...bits].map((v, i): [number, number] => [Slot.P + i, v])], () => []);

@@ -124,6 +124,12 @@ export function runJob(k: WorkerExports, threads: KernelThreads | null, picked: 
   return null;
 }
 
+/** Elements per chunk of a threaded element-wise job (~64 KB: small enough to share, big enough to pay). */
+export const ELEMENT_CHUNK = 16384;
+
+/** A float32 value's bits as an int32: how a job passes a float through the control block. */
+export const floatBits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0];
+
 export const offsetOf = (o: Ops, t: TensorInfo): number => o.backend.dataIdMap.get(t.dataId).memoryOffset;
 
 /** out (parts[0]) = Σ of the parts of the threads that took samples (the others hold garbage). */

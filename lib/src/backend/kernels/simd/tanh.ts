@@ -1,10 +1,7 @@
 // Driver of the own Tanh (./tanh-wat.ts): chunks shared by the threads.
 import { type Ops, type TensorInfo, size } from "../util";
-import { type OwnExports, loaded, offsetOf, pickThreads, runJob } from "./runtime";
+import { ELEMENT_CHUNK as CHUNK, type OwnExports, loaded, offsetOf, pickThreads, runJob } from "./runtime";
 import { Slot } from "./workers";
-
-/** Elements per chunk of a threaded element-wise job (~64 KB: small enough to share, big enough to pay). */
-const CHUNK = 16384;
 
 /** y = tanh(x), float32, by the own kernel (./tanh-wat.ts), chunks shared by the threads. */
 export function tanhOwn(o: Ops, k: OwnExports, x: TensorInfo): TensorInfo {
