@@ -7,6 +7,7 @@ import { tf, init } from "tsdl/backend";
 import {
   WASM_VERSION, checkWasmVersion, patchWorkerScript, unrefPthreadWorkers, wasmThreadsCacheDir, writeFileAtomic,
 } from "tsdl/backend/threads";
+import { Slot, closeJob, joinJob, openJob } from "tsdl/backend/kernels/simd/workers";
 
 jest.setTimeout(60000);
 
@@ -43,6 +44,30 @@ test("patch markers: the worker patch fails loudly when its text is gone", () =>
   expect(patchWorkerScript(worker, "/x/main.js")).toContain('importScripts("/x/main.js")');
   expect(() => patchWorkerScript("importScripts(somethingElse)", "/x")).toThrow(/layout changed.*TSDL_THREADS=1/);
   expect(() => unrefPthreadWorkers(undefined)).toThrow(/no Emscripten PThread.*keep Node alive/);
+});
+
+test("job protocol: a worker joins only the open job of its generation; the caller waits for those that joined", () => {
+  const c = new Int32Array(new SharedArrayBuffer(4 * (Slot.THREAD + 1)));
+  const start = () => {
+    openJob(c);
+    Atomics.add(c, Slot.GEN, 1);
+    return Atomics.load(c, Slot.GEN); // as a worker reads it
+  };
+  const g1 = start();
+  expect(joinJob(c, g1 - 1)).toBe(false); // woken for an older job: not this one
+  expect(joinJob(c, g1)).toBe(true);
+  expect(joinJob(c, g1)).toBe(true);
+  expect(closeJob(c)).toBe(2);
+  expect(joinJob(c, g1)).toBe(false); // late: the caller already closed it and did the samples
+  const g2 = start();
+  expect(closeJob(c)).toBe(0); // nobody joined in time: the caller does not wait
+  expect([joinJob(c, g2), joinJob(c, g1)]).toEqual([false, false]);
+  // the generation wraps with the int32 counter, and JOIN keeps only its low bits: still exact
+  c[Slot.GEN] = 0x7fffffff;
+  const g3 = start();
+  expect(g3).toBe(-0x80000000);
+  expect([joinJob(c, 0x7fffffff), joinJob(c, g3)]).toEqual([false, true]);
+  expect(closeJob(c)).toBe(1);
 });
 
 test("writeFileAtomic writes through a temporary name and leaves none behind", () => {

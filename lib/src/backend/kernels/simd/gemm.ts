@@ -36,12 +36,14 @@ export function matMulOwn(o: Ops, k: OwnExports, a: TensorInfo, b: TensorInfo, t
   }
   const { memory, threads } = loaded(o.backend);
   // row blocks (multiples of the 4-row tile): at most ~64 KB of A per K chunk, so that the block stays
-  // in L1/L2 while every panel passes over it, and at most M / T rows, so that every thread gets one
+  // in L1/L2 while every panel passes over it, and at most M / T rows, so that every thread gets one;
+  // the last block takes the rest (one job: threads take blocks in turn, a late one takes none)
   const T = pickThreads(threads, Math.ceil(M / TILE_ROWS), 2 * M * N * K).length;
   const up4 = (v: number) => Math.ceil(v / TILE_ROWS) * TILE_ROWS;
   const R = Math.max(TILE_ROWS, Math.min(up4(Math.ceil(M / T)), Math.floor(GEMM_A_BLOCK / (4 * Math.min(K, GEMM_KC)) / TILE_ROWS) * TILE_ROWS));
   const full = Math.floor(M / R);
   const rest = M - full * R;
+  const blocks = full + (rest > 0 ? 1 : 0);
   const tilesPerBlock = R / TILE_ROWS;
   const panelBytes = K * Math.ceil(N / 8) * 32;
   const tstride = 16 * tilesPerBlock;
@@ -63,14 +65,13 @@ export function matMulOwn(o: Ops, k: OwnExports, a: TensorInfo, b: TensorInfo, t
     if (tB) k.packBT(pb, K * 4, K, N, panels);
     else k.packB(pb, N * 4, K, N, panels);
     const rowStep = (tA ? 1 : K) * 4;
-    const job = (rows: number, blocks: number, first: number): [number, number][] => [[Slot.KIND, 3], [Slot.N, blocks],
-      [Slot.X, pa + first * rowStep], [Slot.XSTEP, R * rowStep], [Slot.DY, pc + first * N * 4], [Slot.DYSTEP, R * N * 4],
-      [Slot.OFFS, rows === R ? block : block + 4 * R], [Slot.M, rows], [Slot.OW, K], [Slot.CS, tA ? M * 4 : 4], [Slot.RS, 0], [Slot.CO, N],
+    const job: [number, number][] = [[Slot.KIND, 3], [Slot.N, blocks], [Slot.OH, rest],
+      [Slot.X, pa], [Slot.XSTEP, R * rowStep], [Slot.DY, pc], [Slot.DYSTEP, R * N * 4],
+      [Slot.OFFS, block], [Slot.M, R], [Slot.OW, K], [Slot.CS, tA ? M * 4 : 4], [Slot.RS, 0], [Slot.CO, N],
       [Slot.BIAS, bias ? offsetOf(o, bias) : 0], [Slot.RELU, relu ? 1 : 0], [Slot.TILES, tiles], [Slot.CHUNKS, chunks],
       [Slot.TSTRIDE, tstride]];
     const scratch = (i: number): Array<[number, number]> => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS]];
-    if (full > 0) runJob(k, threads, pickThreads(threads, full, 2 * full * R * N * K), job(R, full, 0), scratch);
-    if (rest > 0) runJob(k, threads, [0], job(rest, 1, full * R), scratch);
+    runJob(k, threads, pickThreads(threads, blocks, 2 * M * N * K), job, scratch);
   } finally {
     mod._free(block);
   }

@@ -26,7 +26,8 @@ const Slot = {
   FAILED: 16, // a worker threw during a job (it leaves the pool)
   KIND: 17, // 0: filter gradient (DY: dy, each thread its PART); 1: Conv2D (DY: the output, PANELS: the packed filter);
   // 2: Tanh (X → DY, M elements in N chunks of OW elements); 3: GEMM (N blocks of M rows of A at X + b·XSTEP
-  // into DY + b·DYSTEP; K = OW in CHUNKS chunks, each with its tile table at TILES + chunk·TSTRIDE);
+  // into DY + b·DYSTEP, the last one OH rows if OH > 0; K = OW in CHUNKS chunks, each with its tile table
+  // at TILES + chunk·TSTRIDE);
   // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P);
   // 5: Winograd F(2×2, 3×3) conv (N samples of the padded x at X + b·XSTEP → DY + b·DYSTEP; P: Wp, ci, th,
   //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after);
@@ -41,13 +42,16 @@ const Slot = {
   CHUNKS: 21,
   TSTRIDE: 22,
   P: 23, // 12 parameters of kind 4: H, W, C, oh, ow, kh, kw, sh, sw, top, left, write
+  JOIN: 35, // the job's generation (GEN & JOIN_GEN) << 7 | closed (64) | workers that joined it (see run())
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 35,
+  THREAD: 36,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
 export { Slot, ThreadSlot };
 export const MAX_THREADS = 8;
+/** The generation bits JOIN keeps (JOIN = (GEN & JOIN_GEN) << 7 | 64 when closed | joined count). */
+const JOIN_GEN = 0x7fffff;
 const WAIT_MS = 120000;
 const SLOTS = Slot.THREAD + ThreadSlot.SIZE * MAX_THREADS;
 
@@ -128,9 +132,12 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
     }
     if (kind === 3) {
       // K chunks accumulate into the block's rows of C; bias with the first, relu only if one chunk
+      // (the last block has OH rows when OH > 0, their offsets at OFFS + 4·M)
       const chunks = c[Slot.CHUNKS];
+      const last = b === n - 1 && oh > 0;
       for (let q = 0; q < chunks; q++) {
-        k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS), c[Slot.M], panels, 1, ow, c[Slot.CS], c[Slot.RS], co,
+        k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS) + (last ? 4 * c[Slot.M] : 0), last ? oh : c[Slot.M], panels, 1, ow,
+          c[Slot.CS], c[Slot.RS], co,
           u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, q > 0 ? 1 : 0, scratch, q === 0 ? u(Slot.BIAS) : 0,
           chunks === 1 ? c[Slot.RELU] : 0, u(Slot.TILES) + q * c[Slot.TSTRIDE]);
       }
@@ -149,6 +156,36 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   c[base + ThreadSlot.COUNT] = count;
 }
 
+// A worker joins a job (JOIN + 1) before it reads it; the caller closes the job (JOIN | 64) once it has no
+// samples left, and waits for the workers that joined only. A worker woken late (a halted vCPU, a core
+// taken by V8's GC threads: 1–3 ms spikes on the MLP's products) then no longer holds the step: it finds
+// the job closed, or another job's generation, and goes back to sleep.
+
+/** Caller: opens the job of generation GEN + 1 (before bumping GEN). */
+export function openJob(c: Int32Array): void {
+  Atomics.store(c, Slot.JOIN, ((c[Slot.GEN] + 1) & JOIN_GEN) << 7);
+}
+
+/** Worker: joins the job of generation `gen` if it is still open; false: the caller did it alone. */
+export function joinJob(c: Int32Array, gen: number): boolean {
+  const open = (gen & JOIN_GEN) << 7;
+  for (let v = Atomics.load(c, Slot.JOIN); (v & ~63) === open; ) {
+    const w = Atomics.compareExchange(c, Slot.JOIN, v, v + 1);
+    if (w === v) return true;
+    v = w;
+  }
+  return false;
+}
+
+/** Caller: closes the open job; returns how many workers joined it. */
+export function closeJob(c: Int32Array): number {
+  for (let v = Atomics.load(c, Slot.JOIN); ; ) {
+    const w = Atomics.compareExchange(c, Slot.JOIN, v, v | 64);
+    if (w === v) return v & 63;
+    v = w;
+  }
+}
+
 // Plain JavaScript (the worker evaluates it as is): no TypeScript-only syntax in takeSamples above.
 const WORKER_SOURCE = `
 const { workerData } = require("worker_threads");
@@ -157,14 +194,16 @@ const k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memor
 const c = new Int32Array(control);
 const Slot = ${JSON.stringify(Slot)}, ThreadSlot = ${JSON.stringify(ThreadSlot)};
 const takeSamples = ${takeSamples.toString()};
+const JOIN_GEN = ${JOIN_GEN};
+const joinJob = ${joinJob.toString()};
 let seen = Atomics.load(c, ${Slot.GEN});
 Atomics.store(c, ${Slot.THREAD} + t * ${ThreadSlot.SIZE}, 1);
 for (;;) {
   Atomics.wait(c, ${Slot.GEN}, seen);
   seen = Atomics.load(c, ${Slot.GEN});
-  if (!(c[${Slot.MASK}] & (1 << t))) continue;
+  if (!joinJob(c, seen)) continue;
   try {
-    takeSamples(k, c, t);
+    if (c[${Slot.MASK}] & (1 << t)) takeSamples(k, c, t);
   } catch (e) {
     // the caller is blocked in Atomics.wait: report through the control block, never leave it waiting
     Atomics.store(c, ${Slot.FAILED}, 1);
@@ -255,10 +294,11 @@ export class KernelThreads {
     c[Slot.DONE] = 0;
     c[Slot.MASK] = mask;
     c[Slot.FAILED] = 0;
+    openJob(c); // (see joinJob)
     Atomics.add(c, Slot.GEN, 1); // seq-cst: the job slots above are visible to whoever sees the new GEN
-    const workers = picked.length - 1;
-    if (workers) Atomics.notify(c, Slot.GEN);
+    Atomics.notify(c, Slot.GEN);
     takeSamples(k, c, 0);
+    const workers = closeJob(c);
     const t0 = Date.now();
     for (let d = Atomics.load(c, Slot.DONE); d < workers; d = Atomics.load(c, Slot.DONE)) {
       if (Atomics.wait(c, Slot.DONE, d, 1000) === "timed-out" && Date.now() - t0 > WAIT_MS) {
