@@ -726,6 +726,11 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
   // groups of 4 channels and a remainder (the own kernel's vector and scalar paths)
   cases.push({ k: 3, s: 2, pad: "same", n: 2, h: 9, w: 7, c: 6 });
   cases.push({ k: 2, s: 2, pad: "valid", n: 3, h: 6, w: 6, c: 9 });
+  // the unrolled 2×2/2 MaxPoolGrad (channels a multiple of 4): odd sizes leave the last row/column in no
+  // window; with "same" the last windows reach the padding (the general loops then)
+  cases.push({ k: 2, s: 2, pad: "valid", n: 2, h: 9, w: 7, c: 8 });
+  cases.push({ k: 2, s: 2, pad: "same", n: 2, h: 9, w: 7, c: 8 });
+  cases.push({ k: 2, s: 2, pad: "same", n: 2, h: 6, w: 4, c: 12 });
   const maxCases = cases.flatMap((c) => [{ ...c, own: true }, { ...c, own: false }]);
   afterEach(() => (poolTuning.own = true));
 
