@@ -117,7 +117,7 @@ afterAll(() => {
 
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
-    ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPoolGrad",
+    ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPool", "MaxPoolGrad",
       "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "Cast"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
@@ -747,6 +747,7 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
   test.each([
     { k: 2, s: 2, pad: "valid" as const, n: 5, h: 12, w: 10, c: 9 },
     { k: 3, s: 2, pad: "same" as const, n: 3, h: 9, w: 7, c: 6 },
+    { k: 2, s: 2, pad: "valid" as const, n: 4, h: 8, w: 6, c: 8 }, // the unrolled MaxPool and MaxPoolGrad
   ].flatMap((c) => [{ ...c, pool: "max" as const }, { ...c, pool: "avg" as const }]))("$pool k$k s$s $pad n$n: the own kernel's samples shared by the threads (ties)", async (c) => {
     await tf.setBackend("wasm");
     const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
@@ -754,7 +755,7 @@ describe("pooling gradients (MaxPoolGrad exact with ties, AvgPoolGrad)", () => {
     const spy = threads ? jest.spyOn(threads, "run") : null;
     try {
       const e = await compare([{ shape: [c.n, c.h, c.w, c.c], data: values(c.n * c.h * c.w * c.c, 77, true) }], (x) => [
-        tf.grad((v: tf.Tensor) => weightedSum((c.pool === "max" ? tf.maxPool : tf.avgPool)(v as tf.Tensor4D, c.k, c.s, c.pad)))(x)]);
+        (c.pool === "max" ? tf.maxPool : tf.avgPool)(x as tf.Tensor4D, c.k, c.s, c.pad), tf.grad((v: tf.Tensor) => weightedSum((c.pool === "max" ? tf.maxPool : tf.avgPool)(v as tf.Tensor4D, c.k, c.s, c.pad)))(x)]);
       record(c.pool === "max" ? "MaxPoolGrad" : "AvgPoolGrad", e);
       // (overlapping average windows go to wasm's own kernel: no job)
       const shared = spy?.mock.results.some((r) => (r.value as number[]).length === 2 && (r.value as number[])[0] + (r.value as number[])[1] === c.n);

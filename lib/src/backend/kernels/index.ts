@@ -6,7 +6,7 @@ import { tanh, identity, cast, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
-import { avgPoolGrad, maxPoolGrad } from "./pool";
+import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
 export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
@@ -16,6 +16,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   Conv2DBackpropInput: conv2DBackpropInput,
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
+  MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
   Tanh: tanh,

@@ -3,7 +3,7 @@
 // ./workers.ts), and one driver per kernel family.
 export { type OwnExports, simdKernels, startKernelThreads, kernelThreads, ownKernelTuning } from "./runtime";
 export { type FilterGeometry, filterGrad, conv2dOwn, windowParts } from "./conv";
-export { type PoolGeometry, avgPoolGradOwn, maxPoolGradOwn } from "./pool";
+export { type PoolGeometry, avgPoolGradOwn, maxPoolGradOwn, maxPool22Fits, maxPoolOwn } from "./pool";
 export { tanhOwn } from "./tanh";
 export { GEMM_KC, matMulOwn } from "./gemm";
 export { winogradTuning } from "./winograd";

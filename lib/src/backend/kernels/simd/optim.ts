@@ -1,6 +1,6 @@
 // Driver of the own SGD step (./optim-wat.ts): one pass over a parameter, chunks shared by the threads.
 import { type Ops, type TensorInfo, size } from "../util";
-import { ELEMENT_CHUNK as CHUNK, type OwnExports, floatBits, loaded, offsetOf, pickThreads, runJob } from "./runtime";
+import { ELEMENT_CHUNK as CHUNK, MEMORY_PASS_OPS, type OwnExports, floatBits, loaded, offsetOf, pickThreads, runJob } from "./runtime";
 import { Slot } from "./workers";
 
 export interface SGDStepOptions {
@@ -23,7 +23,7 @@ export function sgdStepOwn(o: Ops, k: OwnExports, p: TensorInfo, g: TensorInfo, 
   const flags = (s.weightDecay ? 1 : 0) | (s.momentum ? 2 : 0) | (s.momentum && buf ? 4 : 0) | (s.nesterov ? 8 : 0);
   const { threads } = loaded(o.backend);
   const chunks = Math.ceil(n / CHUNK);
-  const picked = pickThreads(threads, chunks, 8 * n); // ~8 operations per element, memory-bound
+  const picked = pickThreads(threads, chunks, MEMORY_PASS_OPS * n);
   const bits = [s.lr, s.momentum, 1 - s.dampening, s.weightDecay].map(floatBits);
   const ptrs = [offsetOf(o, p), offsetOf(o, g), buf ? offsetOf(o, buf) : 0, offsetOf(o, outP), outB ? offsetOf(o, outB) : 0, n, flags];
   runJob(k, threads, picked, [[Slot.KIND, 7], [Slot.N, chunks], [Slot.OW, CHUNK],

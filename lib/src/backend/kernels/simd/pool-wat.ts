@@ -92,12 +92,59 @@ function maxPoolGrad22(): string[] {
   ];
 }
 
-/** Functions for the module body (no imports, no exports of their own beyond "maxPoolGrad"). */
+/**
+ * The forward pool for the same geometry (export "maxPool22"): y = the max of each window's four pixels,
+ * 4 channels at a time (f32x4.max: NaN propagates; ±0 ties unspecified). Samples [b0, b1).
+ */
+function maxPool22(): string[] {
+  const px = [0, 1, 2, 3];
+  return [
+    `  (func (export "maxPool22") (param $x i32) (param $y i32) (param $b0 i32) (param $b1 i32)`,
+    `    (param $H i32) (param $W i32) (param $C i32) (param $oh i32) (param $ow i32)`,
+    `    (local $b i32) (local $pr i32) (local $q i32) (local $cb i32) (local $step i32) (local $row i32) (local $plane i32)`,
+    `    (local $yp i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)`,
+    `    (local.set $step (i32.shl (local.get $C) (i32.const 2)))`,
+    `    (local.set $row (i32.mul (local.get $W) (local.get $step)))`,
+    `    (local.set $plane (i32.mul (local.get $H) (local.get $row)))`,
+    `    (local.set $yp (i32.add (local.get $y) (i32.mul (local.get $b0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $step)))))`,
+    `    (local.set $b (local.get $b0))`,
+    `    (block $done (loop $samples`,
+    `      (br_if $done (i32.ge_u (local.get $b) (local.get $b1)))`,
+    `      (local.set $pr (i32.const 0))`,
+    `      (block $rowsDone (loop $rows`,
+    `        (br_if $rowsDone (i32.ge_u (local.get $pr) (local.get $oh)))`,
+    `        (local.set $p0 (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $plane)))`,
+    `          (i32.mul (i32.shl (local.get $pr) (i32.const 1)) (local.get $row))))`,
+    `        (local.set $q (i32.const 0))`,
+    `        (block $colsDone (loop $cols`,
+    `          (br_if $colsDone (i32.ge_u (local.get $q) (local.get $ow)))`,
+    `          (local.set $p1 (i32.add (local.get $p0) (local.get $step)))`,
+    `          (local.set $p2 (i32.add (local.get $p0) (local.get $row)))`,
+    `          (local.set $p3 (i32.add (local.get $p2) (local.get $step)))`,
+    `          (local.set $cb (i32.const 0))`,
+    `          (loop $vec`,
+    `            (v128.store (i32.add (local.get $yp) (local.get $cb)) (f32x4.max`,
+    `              (f32x4.max ${px.slice(0, 2).map((k) => `(v128.load (i32.add (local.get $p${k}) (local.get $cb)))`).join(" ")})`,
+    `              (f32x4.max ${px.slice(2).map((k) => `(v128.load (i32.add (local.get $p${k}) (local.get $cb)))`).join(" ")})))`,
+    `            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))`,
+    `            (br_if $vec (i32.lt_u (local.get $cb) (local.get $step))))`,
+    `          (local.set $yp (i32.add (local.get $yp) (local.get $step)))`,
+    `          (local.set $p0 (i32.add (local.get $p0) (i32.shl (local.get $step) (i32.const 1))))`,
+    `          (local.set $q (i32.add (local.get $q) (i32.const 1)))`,
+    `          (br $cols)))`,
+    `        (local.set $pr (i32.add (local.get $pr) (i32.const 1)))`,
+    `        (br $rows)))`,
+    `      (local.set $b (i32.add (local.get $b) (i32.const 1)))`,
+    `      (br $samples))))`,
+  ];
+}
+
+/** Functions for the module body (no imports, no exports of their own beyond "maxPoolGrad" and "maxPool22"). */
 export function maxPoolGradFuncs(): string[] {
   const L: string[] = [];
   const p = (...s: string[]) => L.push(...s);
   const lanes = [0, 1, 2, 3];
-  p(...maxPoolGrad22());
+  p(...maxPoolGrad22(), ...maxPool22());
   // samples [b0, b1) only: threads may split the batch (each sample's dx is its own)
   p(`  (func (export "maxPoolGrad") (param $x i32) (param $dy i32) (param $dx i32) (param $b0 i32) (param $b1 i32)`);
   p(`    (param $H i32) (param $W i32) (param $C i32) (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32)`);

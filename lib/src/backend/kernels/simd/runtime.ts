@@ -94,6 +94,13 @@ export function kernelThreads(backend: BackendWasm): KernelThreads | null {
  */
 export const ownKernelTuning = { threads: 0, flopsPerThread: 8e6 };
 
+/**
+ * Work per element that a memory-bound pass (pooling, its gradients, the SGD step) declares to
+ * pickThreads: a second thread pays from ~0.5 M elements (2 cores; MNIST net's MaxPool 1.1 → 0.65 ms,
+ * MaxPoolGrad 1.3 → 0.8 ms for 2.4 M elements), its share of the memory bandwidth more than its wake-up.
+ */
+export const MEMORY_PASS_OPS = 16;
+
 /** The module `k` came from: the caller holds its exports, so it compiled and is cached. */
 export function loaded(backend: BackendWasm): Kernels {
   const own = kernels(backend);
