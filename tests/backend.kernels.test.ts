@@ -13,6 +13,7 @@ import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
 import { TensorDataset } from "tsdl/data";
 import { SGD } from "tsdl/optim";
 import { sgdStepTuning } from "tsdl/backend/kernels/optim";
+import { ACT_GRAD, actGradTuning, activationGrad } from "tsdl/backend/kernels/act";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -118,7 +119,7 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPool", "MaxPoolGrad",
-      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "Cast"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "TsdlActGrad", "Cast"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -636,6 +637,78 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
       record("_FusedMatMul", e);
     },
   );
+});
+
+describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)", () => {
+  afterEach(() => {
+    actGradTuning.own = true;
+    ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
+  });
+  // channels 1, 3 (a period of 12 floats), 6, 16, 100; totals with a scalar tail; y with exact zeros,
+  // negative dy (relu: −0, as dy·0), NaN in y and dy
+  const cases = [[7, 1], [5, 3], [4, 7, 7, 6], [3, 5, 5, 16], [300, 100], [2, 3, 2, 3]].flatMap((shape) =>
+    (["relu", "tanh"] as const).flatMap((act) => [true, false].map((bias) => ({ shape, act, bias }))));
+  test.each(cases)("$shape $act bias $bias: d bit for bit, the bias gradient within rounding, vs the composition on cpu", async (c) => {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const y = values(n, 61).map((v, i) => (i % 7 === 0 ? 0 : c.act === "relu" ? Math.max(v, 0) : Math.tanh(v)));
+    const dy = values(n, 62);
+    if (n > 20) [y[5], dy[9]] = [NaN, NaN];
+    const run = async (backend: string): Promise<[Float32Array, Float32Array | null]> => {
+      await tf.setBackend(backend);
+      const ts = tf.tidy(() => {
+        const [d, db] = activationGrad(tf.tensor(dy, c.shape), tf.tensor(y, c.shape), c.act, c.bias);
+        return db ? [d, db] : [d];
+      });
+      const out: [Float32Array, Float32Array | null] = [ts[0].dataSync() as Float32Array, ts[1] ? (ts[1].dataSync() as Float32Array) : null];
+      tf.dispose(ts);
+      return out;
+    };
+    const spy = jest.spyOn(tf.engine(), "runKernel");
+    const got = await run("wasm");
+    expect(spy.mock.calls.some((call) => call[0] === ACT_GRAD)).toBe(true);
+    spy.mockRestore();
+    const want = await run("cpu");
+    await tf.setBackend("wasm");
+    // d: the same float32 operations (Object.is: −0 and NaN too)
+    const d = got[0] as Float32Array;
+    const mismatch = Array.from(want[0] as Float32Array).findIndex((v, i) => !Object.is(v, d[i]));
+    expect(mismatch).toBe(-1);
+    if (c.bias) {
+      // (NaN channels compare as NaN on both sides)
+      const [g, w] = [got[1] as Float32Array, want[1] as Float32Array];
+      expect(Array.from(g).map(Number.isNaN)).toEqual(Array.from(w).map(Number.isNaN));
+      const finite = (a: Float32Array) => a.map((v) => (Number.isNaN(v) ? 0 : v));
+      const e = relErr(finite(g), finite(w));
+      expect(e).toBeLessThan(1e-5);
+      record("TsdlActGrad bias", e);
+    } else expect(got[1]).toBeNull();
+  });
+
+  test("chunks shared by the threads, each summing its own part; flat tensors; the composition when off", async () => {
+    await tf.setBackend("wasm");
+    ownKernelTuning.flopsPerThread = 0;
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    const shape = [20, 30, 30, 16]; // 288,000 elements: 18 chunks
+    const dy = tf.tensor(values(288000, 63), shape);
+    const y = tf.relu(tf.tensor(values(288000, 64), shape));
+    const before = tf.memory().numTensors;
+    const grads = (): Float32Array[] => {
+      const ts = tf.tidy(() => activationGrad(dy, y, "relu", true) as tf.Tensor[]);
+      const out = ts.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(ts);
+      return out;
+    };
+    const own = grads();
+    expect(tf.memory().numTensors).toBe(before);
+    if (spy) expect(spy.mock.results.some((r) => (r.value as number[]).length === 2 && (r.value as number[])[0] > 0 && (r.value as number[])[1] > 0)).toBe(true);
+    actGradTuning.own = false;
+    const composed = grads();
+    expect(Array.from(own[0])).toEqual(Array.from(composed[0]));
+    expect(relErr(own[1], composed[1])).toBeLessThan(1e-5);
+    spy?.mockRestore();
+    tf.dispose([dy, y]);
+  });
 });
 
 describe("SGD's update in one kernel (TsdlSGDStep)", () => {

@@ -7,16 +7,23 @@
 // customGrad's inner kernels are not taped), so the registration changes nothing for them.
 import * as tf from "@tensorflow/tfjs-core";
 import { fusion } from "./fusion";
+import { activationGrad } from "../backend/kernels/act";
 
 export type FusedActivation = "linear" | "relu";
 
 const FUSED_CONV = "FusedConv2D";
 const FUSED_MATMUL = "_FusedMatMul";
 
-/** dL/d(pre-activation) from dL/dy and the saved output y (relu: y > 0 exactly where its input was). */
-function preActivationGrad(dy: tf.Tensor, y: tf.Tensor, activation: unknown): tf.Tensor {
-  if (activation === "linear" || activation == null) return dy;
-  if (activation === "relu") return tf.mul(dy, tf.step(y));
+/**
+ * dL/d(pre-activation) from dL/dy and the saved output y (relu: y > 0 exactly where its input was), and
+ * the bias gradient (Σ over every axis but the last): one kernel on wasm (backend/kernels/act.ts).
+ */
+function preActivationGrad(dy: tf.Tensor, y: tf.Tensor, activation: unknown): [tf.Tensor, () => tf.Tensor] {
+  if (activation === "linear" || activation == null) return [dy, () => tf.sum(dy, [...Array(dy.rank - 1).keys()])];
+  if (activation === "relu") {
+    const [d, db] = activationGrad(dy, y, "relu", true);
+    return [d, () => db as tf.Tensor];
+  }
   throw new Error(`tsdl: no gradient for a fused "${String(activation)}" activation (tsdl fuses only linear and relu).`);
 }
 
@@ -31,9 +38,6 @@ function unfusedGrad(kernel: string): tf.GradConfig {
   return g;
 }
 
-/** The bias is 1-D over the last axis (tsdl's layers): its gradient sums every other axis. */
-const biasGrad = (d: tf.Tensor) => (): tf.Tensor => tf.sum(d, [...Array(d.rank - 1).keys()]);
-
 /** The fused kernel's gradient: through the activation, then the unfused kernel's for its two inputs, plus the bias's. */
 function fusedGrad(kernelName: string, inputs: [string, string], unfused: string): tf.GradConfig {
   return {
@@ -42,8 +46,9 @@ function fusedGrad(kernelName: string, inputs: [string, string], unfused: string
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [a, b, y] = saved;
-      const d = preActivationGrad(dy as tf.Tensor, y, attrs.activation);
-      return { ...unfusedGrad(unfused).gradFunc(d, [a, b], attrs), bias: biasGrad(d) };
+      // (the bias is 1-D over the last axis in tsdl's layers; its gradient comes with d, unused without one)
+      const [d, bias] = preActivationGrad(dy as tf.Tensor, y, attrs.activation);
+      return { ...unfusedGrad(unfused).gradFunc(d, [a, b], attrs), bias };
     },
   };
 }

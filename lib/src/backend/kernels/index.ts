@@ -6,6 +6,7 @@ import { tanh, identity, cast, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
+import { ACT_GRAD, actGrad } from "./act";
 import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
@@ -26,6 +27,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   Mean: mean,
   PadV2: padV2,
   [SGD_STEP]: sgdStep,
+  [ACT_GRAD]: actGrad,
 };
 
 /** Registers every replacement on the wasm backend (idempotent). */
@@ -34,4 +36,4 @@ export function registerWasmKernels(): void {
 }
 
 export { replacedWasmKernels, originalKernel };
-export { SGD_STEP };
+export { SGD_STEP, ACT_GRAD };

@@ -8,3 +8,4 @@ export { tanhOwn } from "./tanh";
 export { GEMM_KC, matMulOwn } from "./gemm";
 export { winogradTuning } from "./winograd";
 export { type SGDStepOptions, sgdStepOwn } from "./optim";
+export { type GradActivation, actGradOwn } from "./act";

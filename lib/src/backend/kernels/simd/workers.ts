@@ -36,7 +36,9 @@ const Slot = {
   // 7: SGD step (N chunks of OW elements; P: p, g, buf, out p, out buf, elements, flags, then lr, mom,
   //    1 − damp, wd as float32 bits); 8: AvgPoolGrad of disjoint windows (N samples, dy at DY, dx at X;
   //    P: H, W, C, oh, ow, kh, kw, sh, sw, top, left, q as float32 bits); 9: MaxPool of 2×2 windows, stride
-  //    2, inside x (N samples, x at X, y at DY; P: H, W, C, oh, ow)
+  //    2, inside x (N samples, x at X, y at DY; P: H, W, C, oh, ow); 10: activation gradient (N chunks of
+  //    OW elements of M, dy at DY, y at X, d at OFFS; P: activation, bytes of each thread's bias sums at
+  //    its PART, 0: none)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -69,6 +71,7 @@ export interface WorkerExports {
   winoGradOut(dy: number, dm: number, th: number, tw: number, co: number, oh: number, ow: number): void;
   sgdStep(p: number, g: number, b: number, op: number, ob: number, n: number, lr: number, mom: number, damp1: number,
     wd: number, flags: number): void;
+  actGrad(dy: number, y: number, d: number, n: number, act: number, acc: number, pBytes: number): void;
   maxPool22(x: number, y: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number): void;
   avgPoolGrad(dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, top: number, left: number, q: number): void;
@@ -125,6 +128,12 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
           m + x * tiles * cout * 4, cout * 4, 0, scratch, 0, 0, 0);
       }
       k.winoOut(m, u(Slot.DY) + b * c[Slot.DYSTEP], q(2), q(3), cout, q(5), q(6), u(Slot.BIAS), c[Slot.RELU]);
+      continue;
+    }
+    if (kind === 10) {
+      // chunks of OW elements (a multiple of P), each thread's bias sums at its PART
+      k.actGrad(u(Slot.DY) + b * ow * 4, u(Slot.X) + b * ow * 4, u(Slot.OFFS) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow),
+        c[Slot.P], part, c[Slot.P + 1]);
       continue;
     }
     if (kind === 9) {

@@ -1,0 +1,44 @@
+// The gradient through an activation, with the bias gradient, as one kernel: tsdl's fused layers call it
+// from their gradient when the backend has it (MNIST net: Step, Multiply and Sum over [64,24,24,64] and
+// [64,26,26,32], 3.5 ms per step, become one pass).
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../tf";
+import { type GradActivation, actGradOwn, simdKernels } from "./simd";
+import { type KernelArgs, type Replacement, type TensorInfo, withOps } from "./util";
+
+/** The kernel's name: inputs {dy, y}, attrs {activation: "relu" | "tanh", bias}; outputs [d] or [d, db]. */
+export const ACT_GRAD = "TsdlActGrad";
+
+export const actGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs) => {
+  const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
+  const { activation, bias } = attrs as unknown as { activation: GradActivation; bias: boolean };
+  const k = simdKernels(backend);
+  if (k instanceof Error) throw k; // (callers ask first: actGradAvailable)
+  if (dy.dtype !== "float32" || y.dtype !== "float32") throw new Error(`tsdl: ${ACT_GRAD}: float32 only`);
+  if (activation !== "relu" && activation !== "tanh") throw new Error(`tsdl: ${ACT_GRAD}: no activation "${String(activation)}"`);
+  if (dy.shape.join() !== y.shape.join()) throw new Error(`tsdl: ${ACT_GRAD}: dy [${dy.shape}] and y [${y.shape}] differ`);
+  return withOps(backend, (o) => actGradOwn(o, k, dy, y, activation, !!bias).map((t) => o.out(t)));
+};
+
+/** Knob for tests and scripts/bench: `own` false makes tsdl compose the gradient of tf ops. */
+export const actGradTuning = { own: true };
+
+/** Whether `ACT_GRAD` runs on the current backend for these tensors. */
+export function actGradAvailable(dy: tf.Tensor, y: tf.Tensor): boolean {
+  if (!actGradTuning.own || dy.dtype !== "float32" || y.dtype !== "float32" || !tf.getKernel(ACT_GRAD, tf.getBackend())) return false;
+  return !(simdKernels(tf.backend() as unknown as BackendWasm) instanceof Error);
+}
+
+/**
+ * dL/d(pre-activation) from dy and the activation's output y, and the bias gradient (Σ over every axis but
+ * the last) when `bias`: one kernel where available, else tfjs' composed gradient (same float32 values for
+ * d; the sums in another order).
+ */
+export function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: GradActivation, bias: boolean): [tf.Tensor, tf.Tensor | null] {
+  if (actGradAvailable(dy, y)) {
+    const r = tf.engine().runKernel(ACT_GRAD, { dy, y }, { activation, bias }) as unknown as tf.Tensor[];
+    return [r[0], bias ? r[1] : null];
+  }
+  const d = activation === "relu" ? tf.mul(dy, tf.step(y)) : tf.mul(dy, tf.sub(tf.scalar(1), tf.square(y)));
+  return [d, bias ? tf.sum(d, [...Array(d.rank - 1).keys()]) : null];
+}

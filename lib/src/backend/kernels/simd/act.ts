@@ -1,0 +1,52 @@
+// Driver of the own activation gradient (./act-wat.ts): chunks shared by the threads, each summing the bias
+// gradient of its chunks apart (folded here).
+import { type Ops, type TensorInfo, size } from "../util";
+import { ELEMENT_CHUNK, MEMORY_PASS_OPS, type OwnExports, type WasmModule, loaded, offsetOf, pickThreads, runJob } from "./runtime";
+import { Slot, ThreadSlot } from "./workers";
+
+export type GradActivation = "relu" | "tanh";
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/**
+ * d = dy · act'(from y), float32 (see ./act-wat.ts), and with `bias` the bias gradient db [c] = Σ d over
+ * every axis but the last (c channels): [d] or [d, db].
+ */
+export function actGradOwn(o: Ops, k: OwnExports, dy: TensorInfo, y: TensorInfo, act: GradActivation, bias: boolean): TensorInfo[] {
+  const d = o.track(o.backend.makeOutput(dy.shape, "float32"));
+  const c = dy.shape.length ? dy.shape[dy.shape.length - 1] : 1;
+  const db = bias ? o.track(o.backend.makeOutput([c], "float32")) : null;
+  const n = size(dy.shape);
+  const outs = db ? [d, db] : [d];
+  const mod = o.backend.wasm as unknown as WasmModule;
+  const { memory, threads } = loaded(o.backend);
+  // the sums' period: a multiple of lcm(c, 4) (whole vectors per period of the channels) of at least 64
+  // floats, so that each sum is read back 16 vectors after its last store (CIFAR's 16 channels: a store
+  // read back every 4 vectors held the pass at 0.9 ms for 1.6 M elements)
+  const lcm = (c * 4) / gcd(c, 4);
+  const P = bias ? lcm * Math.ceil(64 / lcm) : 4;
+  if (n === 0 || c === 0) {
+    if (db) new Float32Array(memory.buffer, offsetOf(o, db), c).fill(0);
+    return outs;
+  }
+  const chunk = Math.ceil(ELEMENT_CHUNK / P) * P; // chunks start at a multiple of P: acc index = element mod P
+  const chunks = Math.ceil(n / chunk);
+  const picked = pickThreads(threads, chunks, MEMORY_PASS_OPS * n);
+  const accs = bias ? mod._malloc(4 * P * picked.length) : 0;
+  try {
+    if (accs) new Float32Array(memory.buffer, accs, P * picked.length).fill(0);
+    runJob(k, threads, picked, [[Slot.KIND, 10], [Slot.N, chunks], [Slot.OW, chunk], [Slot.M, n], [Slot.DY, offsetOf(o, dy)],
+      [Slot.X, offsetOf(o, y)], [Slot.OFFS, offsetOf(o, d)], [Slot.P, act === "tanh" ? 1 : 0], [Slot.P + 1, bias ? 4 * P : 0]],
+    (i) => [[ThreadSlot.PART, accs ? accs + 4 * P * i : 0]]);
+    if (db && accs) {
+      // (threads that took no chunk left their sums at 0)
+      const acc = new Float32Array(memory.buffer, accs, P * picked.length);
+      const out = new Float32Array(memory.buffer, offsetOf(o, db), c);
+      out.fill(0);
+      for (let j = 0; j < acc.length; j++) out[j % c] += acc[j];
+    }
+  } finally {
+    if (accs) mod._free(accs);
+  }
+  return outs;
+}
