@@ -6,7 +6,8 @@ import { tanh, identity, cast, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
-import { ACT_GRAD, actGrad } from "./act";
+import { ACT_GRAD, actGrad, tanhGrad } from "./act";
+import { tf } from "../tf";
 import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
@@ -30,9 +31,10 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   [ACT_GRAD]: actGrad,
 };
 
-/** Registers every replacement on the wasm backend (idempotent). */
+/** Registers every replacement on the wasm backend, and the Tanh gradient that uses one (idempotent). */
 export function registerWasmKernels(): void {
   for (const [name, impl] of Object.entries(WASM_REPLACEMENTS)) replaceWasmKernel(name, impl);
+  tf.registerGradient(tanhGrad);
 }
 
 export { replacedWasmKernels, originalKernel };
