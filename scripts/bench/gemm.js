@@ -1,10 +1,10 @@
-// GEMM ceiling: GFLOP/s of wasm's matMul (XNNPACK, tfjs-backend-wasm 4.22 threaded SIMD) against
+// GEMM ceiling: GFLOP/s of wasm's matMul (tsdl's own GEMM, and XNNPACK of tfjs-backend-wasm 4.22) against
 // PyTorch's torch.mm (scripts/bench/gemm_torch.py, /usr/bin/python3: Debian python3-torch on OpenBLAS)
 // at the same thread counts, for square sizes and the GEMMs of the nets' filter gradients. With --own,
 // also tsdl's experimental wasm SIMD GEMM (scripts/bench/simd-gemm/, 1 thread, with and without
 // relaxed-SIMD FMA), called in turn with XNNPACK. One process per (engine family, threads); median of
 // --reps calls after 2 warm-up calls.
-// wasm's matMul reuses the packed `b` across calls (XNNPACK caches it by data id): a forward layer's case.
+// XNNPACK reuses the packed `b` across calls (cached by data id): a forward layer's case, not training's.
 // --cpu: at 1 thread, process CPU time instead of wall time (steadier on a loaded machine).
 //   node scripts/bench/gemm.js [--threads 1,2] [--reps 10] [--shapes 512x512x512,...] [--own] [--cpu] [--no-torch]
 //        [--python /usr/bin/python3] [--json out.json]
@@ -32,7 +32,14 @@ const parse = (s) => s.split("x").map(Number);
 async function childWasm(threads, reps, shapes, own, cpu) {
   const { tf, init } = require(path.join(__dirname, "..", "..", "lib", "dist", "index.js"));
   await init({ backend: "wasm", quiet: true, threads });
-  const engines = { "wasm XNNPACK": (a, b) => tf.matMul(a, b) };
+  // tf.matMul takes tsdl's own GEMM for float32 products of batch 1 (kernels/matmul.ts); matMulTuning.own
+  // false gives XNNPACK's (it caches the packed b across calls: a forward layer's best case)
+  const { matMulTuning } = require(path.join(__dirname, "..", "..", "lib", "dist", "backend", "kernels", "matmul.js"));
+  const via = (own) => (a, b) => {
+    matMulTuning.own = own;
+    return tf.matMul(a, b);
+  };
+  const engines = { "wasm tsdl GEMM": via(true), "wasm XNNPACK": via(false) };
   if (own && threads === 1) {
     const { ownGemm } = require("./simd-gemm");
     engines["own wasm SIMD mul+add"] = await ownGemm(tf, { fma: false });
