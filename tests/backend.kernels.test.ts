@@ -14,6 +14,8 @@ import { TensorDataset } from "tsdl/data";
 import { SGD } from "tsdl/optim";
 import { sgdStepTuning } from "tsdl/backend/kernels/optim";
 import { ACT_GRAD, actGradTuning, activationGrad } from "tsdl/backend/kernels/act";
+import { BN_GRAD, BN_TRAIN, batchNormTuning } from "tsdl/backend/kernels/batchnorm";
+import { BatchNorm1d, BatchNorm2d } from "tsdl/nn";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -119,7 +121,7 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPool", "MaxPoolGrad",
-      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "TsdlActGrad", "Cast"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "TsdlActGrad", "TsdlBatchNormTrain", "TsdlBatchNormGrad", "Cast"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -736,6 +738,75 @@ describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)
     }
     spy?.mockRestore();
     tf.dispose([dy, y]);
+  });
+});
+
+describe("BatchNorm's training forward and gradient in two kernels (TsdlBatchNormTrain / Grad)", () => {
+  afterEach(() => {
+    batchNormTuning.own = true;
+    ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
+  });
+  /** y, dx, dweight, dbias and the running stats after the layer's forward passes (weight ≠ 1, bias ≠ 0). */
+  const bnOutputs = (shape: number[], affine: boolean) => (x: tf.Tensor): tf.Tensor[] => {
+    const c = shape[shape.length - 1];
+    const bn = shape.length === 2 ? new BatchNorm1d(c, { affine }) : new BatchNorm2d(c, { affine });
+    if (bn.weight && bn.bias) {
+      bn.weight.assign(tf.tensor1d(Array.from({ length: c }, (_, j) => 0.5 + j / c)));
+      bn.bias.assign(tf.tensor1d(Array.from({ length: c }, (_, j) => j / c - 0.3)));
+    }
+    const y = bn.forward(x);
+    const dx = tf.grad((v: tf.Tensor) => weightedSum(bn.forward(v)))(x);
+    const out = [y, dx];
+    if (bn.weight && bn.bias) {
+      const { value, grads } = tf.variableGrads(() => weightedSum(bn.forward(x)), [bn.weight, bn.bias]);
+      value.dispose();
+      out.push(grads[bn.weight.name], grads[bn.bias.name]);
+    }
+    out.push(bn.runningMean.clone(), bn.runningVar.clone());
+    bn.dispose();
+    return out;
+  };
+  // channels 1, 3, 6, 16, 100; a mean far from 0 (cancellation); [N, C] (BatchNorm1d)
+  const cases = [
+    { shape: [4, 5, 5, 3], affine: true }, { shape: [3, 6, 7, 16], affine: true }, { shape: [2, 3, 3, 6], affine: false },
+    { shape: [8, 4, 4, 1], affine: true }, { shape: [50, 100], affine: true }, { shape: [7, 6], affine: true },
+  ];
+  test.each(cases)("$shape affine $affine: output, gradients and running stats vs the composition on cpu", async (c) => {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const data = values(n, 71).map((v, i) => 3 * v + (i % 5) + 20);
+    const spy = jest.spyOn(tf.engine(), "runKernel");
+    const e = await compare([{ shape: c.shape, data }], bnOutputs(c.shape, c.affine));
+    const names = new Set(spy.mock.calls.map((call) => call[0]));
+    spy.mockRestore();
+    expect([names.has(BN_TRAIN), names.has(BN_GRAD)]).toEqual([true, true]);
+    expect(e).toBeLessThan(2e-5);
+    record("TsdlBatchNorm", e);
+  });
+
+  test("the same numbers on 1 or 2 threads (each chunk its own partial sums), flat tensors, and the composition when off", async () => {
+    await tf.setBackend("wasm");
+    const shape = [16, 24, 24, 16]; // 147,456 elements: 9 chunks
+    const x = tf.tensor(values(147456, 72).map((v) => v + 1), shape);
+    const run = (): Float32Array[] => {
+      const before = tf.memory().numTensors;
+      const ts = tf.tidy(() => bnOutputs(shape, true)(x));
+      const out = ts.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(ts);
+      expect(tf.memory().numTensors).toBe(before);
+      return out;
+    };
+    const one = run();
+    ownKernelTuning.flopsPerThread = 0;
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    const two = run();
+    if (spy) expect(spy.mock.results.some((r) => (r.value as number[]).length === 2)).toBe(true);
+    spy?.mockRestore();
+    two.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(one[i])));
+    batchNormTuning.own = false;
+    const composed = run();
+    composed.forEach((t, i) => expect(relErr(one[i], t)).toBeLessThan(2e-5));
+    x.dispose();
   });
 });
 

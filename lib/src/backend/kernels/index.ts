@@ -7,6 +7,7 @@ import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
 import { ACT_GRAD, actGrad, tanhGrad } from "./act";
+import { BN_GRAD, BN_TRAIN, batchNormGrad, batchNormTrain, batchNormTrainGrad } from "./batchnorm";
 import { tf } from "../tf";
 import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
@@ -29,12 +30,15 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   PadV2: padV2,
   [SGD_STEP]: sgdStep,
   [ACT_GRAD]: actGrad,
+  [BN_TRAIN]: batchNormTrain,
+  [BN_GRAD]: batchNormGrad,
 };
 
-/** Registers every replacement on the wasm backend, and the Tanh gradient that uses one (idempotent). */
+/** Registers every replacement on the wasm backend, and the gradients that use them (idempotent). */
 export function registerWasmKernels(): void {
   for (const [name, impl] of Object.entries(WASM_REPLACEMENTS)) replaceWasmKernel(name, impl);
   tf.registerGradient(tanhGrad);
+  tf.registerGradient(batchNormTrainGrad);
 }
 
 export { replacedWasmKernels, originalKernel };

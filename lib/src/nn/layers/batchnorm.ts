@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Module } from "../module";
 import { constantVariable } from "../init";
+import { BN_TRAIN, batchNormKernelsAvailable } from "../../backend/kernels/batchnorm";
 
 export interface BatchNormOptions {
   eps?: number;
@@ -44,7 +45,9 @@ abstract class BatchNorm extends Module {
     }
     const n = x.size / this.numFeatures;
     if (n < 2) throw new Error(`${name} in training mode needs more than 1 value per channel (batch of ${x.shape[0]}): use a larger batch or call eval().`);
-    const { mean, variance } = tf.moments(x, axes);
+    const { y, mean, variance } = batchNormKernelsAvailable(x)
+      ? this.trainKernels(x)
+      : this.trainComposed(x, axes);
     // Side effect on the buffers only (not on the loss path, so no gradient flows through it).
     tf.tidy(() => {
       const m = this.momentum;
@@ -52,10 +55,29 @@ abstract class BatchNorm extends Module {
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
     });
+    tf.dispose([mean, variance]);
+    return y;
+  }
+
+  /** The batch statistics and the normalised output, from tf ops (every backend). */
+  private trainComposed(x: tf.Tensor, axes: number[]): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+    const { mean, variance } = tf.moments(x, axes);
     let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
     if (this.weight) y = tf.mul(y, this.weight);
     if (this.bias) y = tf.add(y, this.bias);
-    return y;
+    return { y, mean, variance };
+  }
+
+  /** The same as two kernels, forward and gradient, of per-channel passes (backend/kernels/batchnorm.ts). */
+  private trainKernels(x: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+    const c = this.numFeatures;
+    const weight = this.weight ?? tf.ones([c]);
+    const bias = this.bias ?? tf.zeros([c]);
+    const [y, mean, variance, rstd] = tf.engine().runKernel(BN_TRAIN, { x, weight, bias }, { eps: this.eps }) as unknown as tf.Tensor[];
+    rstd.dispose();
+    if (!this.weight) weight.dispose();
+    if (!this.bias) bias.dispose();
+    return { y, mean, variance };
   }
 
   override extraRepr(): string {

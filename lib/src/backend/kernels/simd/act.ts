@@ -3,10 +3,9 @@
 import { type Ops, type TensorInfo, size } from "../util";
 import { ELEMENT_CHUNK, MEMORY_PASS_OPS, type OwnExports, type WasmModule, loaded, offsetOf, pickThreads, runJob } from "./runtime";
 import { Slot, ThreadSlot } from "./workers";
+import { channelPeriod } from "./channels";
 
 export type GradActivation = "relu" | "tanh";
-
-const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 
 /**
  * d = dy · act'(from y), float32 (see ./act-wat.ts), and with `bias` the bias gradient db [c] = Σ d over
@@ -20,11 +19,7 @@ export function actGradOwn(o: Ops, k: OwnExports, dy: TensorInfo, y: TensorInfo,
   const outs = db ? [d, db] : [d];
   const mod = o.backend.wasm as unknown as WasmModule;
   const { memory, threads } = loaded(o.backend);
-  // the sums' period: a multiple of lcm(c, 4) (whole vectors per period of the channels) of at least 64
-  // floats, so that each sum is read back 16 vectors after its last store (CIFAR's 16 channels: a store
-  // read back every 4 vectors held the pass at 0.9 ms for 1.6 M elements)
-  const lcm = (c * 4) / gcd(c, 4);
-  const P = bias ? lcm * Math.ceil(64 / lcm) : 4;
+  const P = bias ? channelPeriod(c) : 4;
   if (n === 0 || c === 0) {
     if (db) new Float32Array(memory.buffer, offsetOf(o, db), c).fill(0);
     return outs;

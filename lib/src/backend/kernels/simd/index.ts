@@ -9,3 +9,4 @@ export { GEMM_KC, matMulOwn } from "./gemm";
 export { winogradTuning } from "./winograd";
 export { type SGDStepOptions, sgdStepOwn } from "./optim";
 export { type GradActivation, actGradOwn } from "./act";
+export { type SumMode, channelAffine, channelPeriod, channelSums } from "./channels";

@@ -19,13 +19,14 @@ import { winogradFuncs } from "./winograd-wat";
 import { sgdStepFuncs } from "./optim-wat";
 import { avgPoolGradFuncs } from "./avgpool-wat";
 import { actGradFuncs } from "./act-wat";
+import { channelFuncs } from "./channels-wat";
 
 const MR = 4;
 
 /**
  * The module's text (filter gradient, convolution and GEMM here, MaxPoolGrad from ./pool-wat.ts, Tanh from
  * ./tanh-wat.ts, packBT from ./pack-wat.ts, affineU8 from ./affine-wat.ts, Winograd transforms from
- * ./winograd-wat.ts, sgdStep from ./optim-wat.ts, avgPoolGrad from ./avgpool-wat.ts, actGrad from ./act-wat.ts); `shared`: the memory import
+ * ./winograd-wat.ts, sgdStep from ./optim-wat.ts, avgPoolGrad from ./avgpool-wat.ts, actGrad from ./act-wat.ts, chanSum and chanAffine from ./channels-wat.ts); `shared`: the memory import
  * of tfjs' threaded build (a shared memory).
  */
 export function kernelsWat(shared: boolean): string {
@@ -193,6 +194,7 @@ export function kernelsWat(shared: boolean): string {
   p(...sgdStepFuncs());
   p(...avgPoolGradFuncs());
   p(...actGradFuncs());
+  p(...channelFuncs());
   p(`)`);
   return L.join("\n") + "\n";
 }

@@ -38,7 +38,8 @@ const Slot = {
   //    P: H, W, C, oh, ow, kh, kw, sh, sw, top, left, q as float32 bits); 9: MaxPool of 2×2 windows, stride
   //    2, inside x (N samples, x at X, y at DY; P: H, W, C, oh, ow); 10: activation gradient (N chunks of
   //    OW elements of M, dy at DY, y at X, d at OFFS; P: activation, bytes of each thread's bias sums at
-  //    its PART, 0: none)
+  //    its PART, 0: none); 11, 12: per-channel sums and affine pass (./channels-wat.ts; N chunks of OW
+  //    elements of M)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -71,6 +72,9 @@ export interface WorkerExports {
   winoGradOut(dy: number, dm: number, th: number, tw: number, co: number, oh: number, ow: number): void;
   sgdStep(p: number, g: number, b: number, op: number, ob: number, n: number, lr: number, mom: number, damp1: number,
     wd: number, flags: number): void;
+  chanSum(u: number, v: number, n: number, acc: number, pBytes: number, mode: number, m: number): void;
+  chanAffine(u: number, v: number, out: number, n: number, a: number, b: number, c: number, m: number, pBytes: number,
+    hasU: number): void;
   actGrad(dy: number, y: number, d: number, n: number, act: number, acc: number, pBytes: number): void;
   maxPool22(x: number, y: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number): void;
   avgPoolGrad(dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number,
@@ -128,6 +132,16 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
           m + x * tiles * cout * 4, cout * 4, 0, scratch, 0, 0, 0);
       }
       k.winoOut(m, u(Slot.DY) + b * c[Slot.DYSTEP], q(2), q(3), cout, q(5), q(6), u(Slot.BIAS), c[Slot.RELU]);
+      continue;
+    }
+    if (kind === 11 || kind === 12) {
+      // chunks of OW elements (a multiple of the period), u at DY, v at X; P: period bytes, then
+      // 11: mode, m, partial sums (each chunk its own P or 2P floats); 12: a, b, c, m, out, hasU
+      const q = (i: number) => c[Slot.P + i] >>> 0;
+      const at = b * ow * 4;
+      const len = Math.min(ow, c[Slot.M] - b * ow);
+      if (kind === 11) k.chanSum(u(Slot.DY) + at, u(Slot.X) + at, len, q(3) + b * q(0) * (q(1) === 2 ? 2 : 1), q(0), q(1), q(2));
+      else k.chanAffine(u(Slot.DY) + at, u(Slot.X) + at, q(5) + at, len, q(1), q(2), q(3), q(4), q(0), q(6));
       continue;
     }
     if (kind === 10) {

@@ -1,0 +1,90 @@
+// BatchNorm's training forward and its gradient as two kernels of per-channel passes (./simd/channels.ts):
+// the forward is 3 passes (sum, squared deviations, normalise-and-scale) and the gradient 2 (two sums,
+// then dx), where the composed ops made ~20 element-wise passes per BatchNorm layer (ResNet-20: 19 layers,
+// ~40 % of a step's kernel time). tsdl's BatchNorm layers run them when the backend has them.
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../tf";
+import { channelAffine, channelSums, simdKernels } from "./simd";
+import { type KernelArgs, type Replacement, type TensorInfo, size, withOps } from "./util";
+
+/** inputs {x, weight, bias} (NHWC or [N, C]; weight and bias [C]), attrs {eps} → [y, mean, variance (biased), rstd]. */
+export const BN_TRAIN = "TsdlBatchNormTrain";
+/** inputs {dy, x, mean, rstd, weight} → [dx, dweight, dbias]. */
+export const BN_GRAD = "TsdlBatchNormGrad";
+
+const heap32 = (o: { backend: BackendWasm }, t: TensorInfo) => o.backend.typedArrayFromHeap(t) as Float32Array;
+
+function checkFloat(kernel: string, ts: TensorInfo[]): void {
+  if (ts.some((t) => t.dtype !== "float32")) throw new Error(`tsdl: ${kernel}: float32 only`);
+}
+
+export const batchNormTrain: Replacement = ({ inputs, attrs, backend }: KernelArgs) => {
+  const { x, weight, bias } = inputs as { x: TensorInfo; weight: TensorInfo; bias: TensorInfo };
+  const { eps } = attrs as unknown as { eps: number };
+  const k = simdKernels(backend);
+  if (k instanceof Error) throw k; // (callers ask first: batchNormKernelsAvailable)
+  checkFloat(BN_TRAIN, [x, weight, bias]);
+  return withOps(backend, (o) => {
+    const c = x.shape[x.shape.length - 1];
+    const count = size(x.shape) / c;
+    const mean = channelSums(o, k, x, "sum").map((s) => s / count);
+    const m32 = Float32Array.from(mean);
+    const variance = channelSums(o, k, x, "squaredDeviation", m32).map((s) => s / count);
+    const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+    const w = heap32(o, weight);
+    const y = channelAffine(o, k, null, x, null, rstd.map((r, j) => w[j] * r), heap32(o, bias), m32);
+    const stats = [m32, Float32Array.from(variance), Float32Array.from(rstd)].map((vals) => {
+      const t = o.track(o.backend.makeOutput([c], "float32"));
+      heap32(o, t).set(vals);
+      return t;
+    });
+    return [y, ...stats].map((t) => o.out(t));
+  });
+};
+
+export const batchNormGrad: Replacement = ({ inputs, backend }: KernelArgs) => {
+  const { dy, x, mean, rstd, weight } = inputs as Record<"dy" | "x" | "mean" | "rstd" | "weight", TensorInfo>;
+  const k = simdKernels(backend);
+  if (k instanceof Error) throw k;
+  checkFloat(BN_GRAD, [dy, x, mean, rstd, weight]);
+  return withOps(backend, (o) => {
+    const c = x.shape[x.shape.length - 1];
+    const count = size(x.shape) / c;
+    const [m, r, w] = [heap32(o, mean), heap32(o, rstd), heap32(o, weight)];
+    const sums = channelSums(o, k, dy, "sumAndProduct", m, x); // Σ dy, Σ dy·(x − mean)
+    const s1 = sums.subarray(0, c);
+    const s2 = sums.subarray(c);
+    // dx = w·rstd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)),  x̂ = (x − mean)·rstd
+    const a = Array.from(w, (wj, j) => wj * r[j]);
+    const b = a.map((aj, j) => (-aj * r[j] * r[j] * s2[j]) / count);
+    const cc = a.map((aj, j) => (-aj * s1[j]) / count);
+    const dx = channelAffine(o, k, dy, x, a, b, cc, m);
+    const dw = o.track(o.backend.makeOutput([c], "float32"));
+    heap32(o, dw).set(Array.from(s2, (s, j) => s * r[j]));
+    const db = o.track(o.backend.makeOutput([c], "float32"));
+    heap32(o, db).set(s1);
+    return [dx, dw, db].map((t) => o.out(t));
+  });
+};
+
+/** Knob for tests and scripts/bench: `own` false makes tsdl's BatchNorm compose tf ops. */
+export const batchNormTuning = { own: true };
+
+/** Whether the BatchNorm kernels run on the current backend for `x`. */
+export function batchNormKernelsAvailable(x: tf.Tensor): boolean {
+  if (!batchNormTuning.own || x.dtype !== "float32" || !tf.getKernel(BN_TRAIN, tf.getBackend())) return false;
+  return !(simdKernels(tf.backend() as unknown as BackendWasm) instanceof Error);
+}
+
+/** The training forward's gradient, per input (the tape asks only for those on the path). */
+export const batchNormTrainGrad: tf.GradConfig = {
+  kernelName: BN_TRAIN,
+  inputsToSave: ["x", "weight"],
+  outputsToSave: [false, true, false, true],
+  gradFunc: (dys, saved) => {
+    const [x, weight, mean, rstd] = saved;
+    const dy = (dys as tf.Tensor[])[0]; // (mean and variance feed the running stats only, off the tape)
+    const [dx, dw, db] = tf.engine().runKernel(BN_GRAD, { dy, x, mean, rstd, weight }) as unknown as tf.Tensor[];
+    return { x: () => dx, weight: () => dw, bias: () => db };
+  },
+};
