@@ -708,7 +708,7 @@ describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)
     record("Tanh", e);
   });
 
-  test("chunks shared by the threads, each summing its own part; flat tensors; the composition when off", async () => {
+  test("chunks shared by the threads, each summing its own part (the same sums on 1 thread); flat tensors; the composition when off", async () => {
     await tf.setBackend("wasm");
     ownKernelTuning.flopsPerThread = 0;
     const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
@@ -730,10 +730,14 @@ describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)
     while (spy && !both() && runs.length < 50);
     expect(tf.memory().numTensors).toBe(before);
     if (spy) expect(both()).toBe(true);
+    // each chunk sums apart: the same bias gradient however the chunks were shared, and on one thread
+    ownKernelTuning.flopsPerThread = 1e12;
+    const single = grads();
     actGradTuning.own = false;
     const composed = grads();
     for (const own of runs) {
       expect(Array.from(own[0])).toEqual(Array.from(composed[0]));
+      expect(Array.from(own[1])).toEqual(Array.from(single[1]));
       expect(relErr(own[1], composed[1])).toBeLessThan(1e-5);
     }
     spy?.mockRestore();

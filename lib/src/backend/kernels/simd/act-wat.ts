@@ -3,8 +3,8 @@
 // Sum: Step, Multiply, Sum for relu; Square, Sub, Multiply for tanh).
 //   relu: d = dy · step(y)          (step(y): 1 where y > 0, NaN where y is, else 0: tfjs' fused relu gradient)
 //   tanh: d = dy · (1 − y·y)        (tfjs' Tanh gradient, same float32 operations in the same order)
-// With acc ≠ 0, d is also added into acc[j], j = element index mod P (P floats, a multiple of 4, the
-// caller's lcm(channels, 4); chunks start at multiples of P): the caller folds acc into the bias gradient.
+// With acc ≠ 0, acc (P floats, zeroed first) gets Σ d by lane j = element index mod P (P: ./channels.ts
+// channelPeriod; chunks start at multiples of P): the caller folds every chunk's acc into the bias gradient.
 
 /** Functions for the module body: the export "actGrad"(dy, y, d, n, act (0 relu, 1 tanh), acc, pBytes). */
 export function actGradFuncs(): string[] {
@@ -40,6 +40,7 @@ export function actGradFuncs(): string[] {
   return [
     `  (func (export "actGrad") (param $dy i32) (param $y i32) (param $d i32) (param $n i32) (param $act i32) (param $acc i32)`,
     `    (param $pBytes i32) (local $i i32) (local $end i32) (local $j i32) (local $a i32) (local $v v128) (local $s f32)`,
+    `    (if (local.get $acc) (then (memory.fill (local.get $acc) (i32.const 0) (local.get $pBytes))))`,
     `    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))`,
     `    (block $vd (loop $vl`,
     `      (br_if $vd (i32.ge_u (local.get $i) (local.get $end)))`,

@@ -1,8 +1,8 @@
-// Driver of the own activation gradient (./act-wat.ts): chunks shared by the threads, each summing the bias
-// gradient of its chunks apart (folded here).
+// Driver of the own activation gradient (./act-wat.ts): chunks shared by the threads, each chunk summing
+// its part of the bias gradient apart (added here in float64).
 import { type Ops, type TensorInfo, size } from "../util";
 import { ELEMENT_CHUNK, MEMORY_PASS_OPS, type OwnExports, type WasmModule, loaded, offsetOf, pickThreads, runJob } from "./runtime";
-import { Slot, ThreadSlot } from "./workers";
+import { Slot } from "./workers";
 import { channelPeriod } from "./channels";
 
 export type GradActivation = "relu" | "tanh";
@@ -27,18 +27,17 @@ export function actGradOwn(o: Ops, k: OwnExports, dy: TensorInfo, y: TensorInfo,
   const chunk = Math.ceil(ELEMENT_CHUNK / P) * P; // chunks start at a multiple of P: acc index = element mod P
   const chunks = Math.ceil(n / chunk);
   const picked = pickThreads(threads, chunks, MEMORY_PASS_OPS * n);
-  const accs = bias ? mod._malloc(4 * P * picked.length) : 0;
+  const accs = bias ? mod._malloc(4 * P * chunks) : 0;
   try {
-    if (accs) new Float32Array(memory.buffer, accs, P * picked.length).fill(0);
     runJob(k, threads, picked, [[Slot.KIND, 10], [Slot.N, chunks], [Slot.OW, chunk], [Slot.M, n], [Slot.DY, offsetOf(o, dy)],
-      [Slot.X, offsetOf(o, y)], [Slot.OFFS, offsetOf(o, d)], [Slot.P, act === "tanh" ? 1 : 0], [Slot.P + 1, bias ? 4 * P : 0]],
-    (i) => [[ThreadSlot.PART, accs ? accs + 4 * P * i : 0]]);
+      [Slot.X, offsetOf(o, y)], [Slot.OFFS, offsetOf(o, d)], [Slot.P, act === "tanh" ? 1 : 0], [Slot.P + 1, bias ? 4 * P : 0],
+      [Slot.P + 2, accs]], () => []);
     if (db && accs) {
-      // (threads that took no chunk left their sums at 0)
-      const acc = new Float32Array(memory.buffer, accs, P * picked.length);
-      const out = new Float32Array(memory.buffer, offsetOf(o, db), c);
-      out.fill(0);
-      for (let j = 0; j < acc.length; j++) out[j % c] += acc[j];
+      // every chunk's sums, added in float64: the same result for any thread count
+      const acc = new Float32Array(memory.buffer, accs, P * chunks);
+      const sums = new Float64Array(c);
+      for (let j = 0; j < acc.length; j++) sums[j % c] += acc[j];
+      new Float32Array(memory.buffer, offsetOf(o, db), c).set(sums);
     }
   } finally {
     if (accs) mod._free(accs);

@@ -37,8 +37,8 @@ const Slot = {
   //    1 − damp, wd as float32 bits); 8: AvgPoolGrad of disjoint windows (N samples, dy at DY, dx at X;
   //    P: H, W, C, oh, ow, kh, kw, sh, sw, top, left, q as float32 bits); 9: MaxPool of 2×2 windows, stride
   //    2, inside x (N samples, x at X, y at DY; P: H, W, C, oh, ow); 10: activation gradient (N chunks of
-  //    OW elements of M, dy at DY, y at X, d at OFFS; P: activation, bytes of each thread's bias sums at
-  //    its PART, 0: none); 11, 12: per-channel sums and affine pass (./channels-wat.ts; N chunks of OW
+  //    OW elements of M, dy at DY, y at X, d at OFFS; P: activation, bytes of a chunk's bias sums (0:
+  //    none), where they start); 11, 12: per-channel sums and affine pass (./channels-wat.ts; N chunks of OW
   //    elements of M)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
@@ -145,9 +145,10 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
       continue;
     }
     if (kind === 10) {
-      // chunks of OW elements (a multiple of P), each thread's bias sums at its PART
+      // chunks of OW elements (a multiple of P), each chunk's bias sums at P2 + chunk · P1 bytes
+      const pBytes = c[Slot.P + 1];
       k.actGrad(u(Slot.DY) + b * ow * 4, u(Slot.X) + b * ow * 4, u(Slot.OFFS) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow),
-        c[Slot.P], part, c[Slot.P + 1]);
+        c[Slot.P], pBytes ? u(Slot.P + 2) + b * pBytes : 0, pBytes);
       continue;
     }
     if (kind === 9) {
