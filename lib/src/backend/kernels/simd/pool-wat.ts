@@ -29,60 +29,40 @@ function eachPixel(i: string, j: string, pad: number, body: string[]): string[] 
 }
 
 /**
- * The course's pool (2×2 windows, stride 2, no padding, channels a multiple of 4), unrolled: per window
- * and 4 channels, the four pixels' first maximum from three strict comparisons, then four masked stores.
- * The general loops above spent ~1–2 ns per element on their window bookkeeping (MNIST net: 4.5 ms).
+ * A function over the 2×2 windows of stride 2 of samples [$b0, $b1) (params: `params`, which name $x, $o,
+ * $b0, $b1, $H, $W, $C, $oh, $ow): `body` runs per window and 4 channels with $p0…$p3 the byte offsets of
+ * the window's pixels in the batch (row-major), $cb the channel byte offset, $op the window's output
+ * pixel in $o (one per window, in order).
  */
-function maxPoolGrad22(): string[] {
-  const px = [0, 1, 2, 3]; // (0,0) (0,1) (1,0) (1,1): row-major, the tie order
-  const at = (k: number) => `(i32.add (local.get $p${k}) (local.get $cb))`;
+function windows22(head: string, params: string, locals: string, body: string[]): string[] {
   return [
-    `  (func $maxPoolGrad22 (param $x i32) (param $dy i32) (param $dx i32) (param $b0 i32) (param $b1 i32)`,
-    `    (param $H i32) (param $W i32) (param $C i32) (param $oh i32) (param $ow i32)`,
+    `  (func ${head} ${params}`,
     `    (local $b i32) (local $pr i32) (local $q i32) (local $cb i32) (local $step i32) (local $row i32) (local $plane i32)`,
-    `    (local $xs i32) (local $d i32) (local $dyp i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)`,
-    `    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $best v128) (local $m1 v128) (local $m2 v128)`,
-    `    (local $m3 v128) (local $g v128)`,
+    `    (local $op i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) ${locals}`,
     `    (local.set $step (i32.shl (local.get $C) (i32.const 2)))`,
     `    (local.set $row (i32.mul (local.get $W) (local.get $step)))`,
     `    (local.set $plane (i32.mul (local.get $H) (local.get $row)))`,
-    `    (local.set $dyp (i32.add (local.get $dy) (i32.mul (local.get $b0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $step)))))`,
+    `    (local.set $op (i32.add (local.get $o) (i32.mul (local.get $b0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $step)))))`,
     `    (local.set $b (local.get $b0))`,
     `    (block $done (loop $samples`,
     `      (br_if $done (i32.ge_u (local.get $b) (local.get $b1)))`,
-    `      (local.set $xs (i32.mul (local.get $b) (local.get $plane)))`,
     `      (local.set $pr (i32.const 0))`,
     `      (block $rowsDone (loop $rows`,
     `        (br_if $rowsDone (i32.ge_u (local.get $pr) (local.get $oh)))`,
     `        (local.set $q (i32.const 0))`,
     `        (block $colsDone (loop $cols`,
     `          (br_if $colsDone (i32.ge_u (local.get $q) (local.get $ow)))`,
-    // byte offsets of the window's four pixels in the sample (x and dx alike)
-    `          (local.set $p0 (i32.add (local.get $xs) (i32.add (i32.mul (i32.shl (local.get $pr) (i32.const 1)) (local.get $row))`,
-    `            (i32.mul (i32.shl (local.get $q) (i32.const 1)) (local.get $step)))))`,
+    `          (local.set $p0 (i32.add (i32.mul (local.get $b) (local.get $plane)) (i32.add`,
+    `            (i32.mul (i32.shl (local.get $pr) (i32.const 1)) (local.get $row)) (i32.mul (i32.shl (local.get $q) (i32.const 1)) (local.get $step)))))`,
     `          (local.set $p1 (i32.add (local.get $p0) (local.get $step)))`,
     `          (local.set $p2 (i32.add (local.get $p0) (local.get $row)))`,
     `          (local.set $p3 (i32.add (local.get $p2) (local.get $step)))`,
     `          (local.set $cb (i32.const 0))`,
     `          (loop $vec`,
-    ...px.map((k) => `            (local.set $v${k} (v128.load (i32.add (local.get $x) ${at(k)})))`),
-    `            (local.set $best (local.get $v0))`,
-    `            (local.set $m1 (f32x4.gt (local.get $v1) (local.get $best)))`,
-    `            (local.set $best (v128.bitselect (local.get $v1) (local.get $best) (local.get $m1)))`,
-    `            (local.set $m2 (f32x4.gt (local.get $v2) (local.get $best)))`,
-    `            (local.set $best (v128.bitselect (local.get $v2) (local.get $best) (local.get $m2)))`,
-    `            (local.set $m3 (f32x4.gt (local.get $v3) (local.get $best)))`,
-    // winner 3 where m3; else 2 where m2; else 1 where m1; else 0
-    `            (local.set $g (v128.load (i32.add (local.get $dyp) (local.get $cb))))`,
-    `            (v128.store (i32.add (local.get $dx) ${at(3)}) (v128.and (local.get $g) (local.get $m3)))`,
-    `            (local.set $g (v128.andnot (local.get $g) (local.get $m3)))`,
-    `            (v128.store (i32.add (local.get $dx) ${at(2)}) (v128.and (local.get $g) (local.get $m2)))`,
-    `            (local.set $g (v128.andnot (local.get $g) (local.get $m2)))`,
-    `            (v128.store (i32.add (local.get $dx) ${at(1)}) (v128.and (local.get $g) (local.get $m1)))`,
-    `            (v128.store (i32.add (local.get $dx) ${at(0)}) (v128.andnot (local.get $g) (local.get $m1)))`,
+    ...body.map((l) => `            ${l}`),
     `            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))`,
     `            (br_if $vec (i32.lt_u (local.get $cb) (local.get $step))))`,
-    `          (local.set $dyp (i32.add (local.get $dyp) (local.get $step)))`,
+    `          (local.set $op (i32.add (local.get $op) (local.get $step)))`,
     `          (local.set $q (i32.add (local.get $q) (i32.const 1)))`,
     `          (br $cols)))`,
     `        (local.set $pr (i32.add (local.get $pr) (i32.const 1)))`,
@@ -92,51 +72,46 @@ function maxPoolGrad22(): string[] {
   ];
 }
 
+const PARAMS22 = "(param $H i32) (param $W i32) (param $C i32) (param $oh i32) (param $ow i32)";
+const px = [0, 1, 2, 3]; // (0,0) (0,1) (1,0) (1,1): row-major, the tie order
+const pixel = (base: string, k: number) => `(i32.add (local.get ${base}) (i32.add (local.get $p${k}) (local.get $cb)))`;
+const out = "(i32.add (local.get $op) (local.get $cb))";
+
 /**
- * The forward pool for the same geometry (export "maxPool22"): y = the max of each window's four pixels,
- * 4 channels at a time (f32x4.max: NaN propagates; ±0 ties unspecified). Samples [b0, b1).
+ * The course's pool (2×2 windows, stride 2, no padding, channels a multiple of 4), unrolled: per window
+ * and 4 channels, the four pixels' first maximum from three strict comparisons, then four masked stores
+ * ($o: dy). The general loops above spent ~1–2 ns per element on their window bookkeeping (MNIST: 4.5 ms).
+ */
+function maxPoolGrad22(): string[] {
+  return windows22("$maxPoolGrad22", `(param $x i32) (param $o i32) (param $dx i32) (param $b0 i32) (param $b1 i32) ${PARAMS22}`,
+    "(local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $best v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $g v128)", [
+      ...px.map((k) => `(local.set $v${k} (v128.load ${pixel("$x", k)}))`),
+      `(local.set $best (local.get $v0))`,
+      `(local.set $m1 (f32x4.gt (local.get $v1) (local.get $best)))`,
+      `(local.set $best (v128.bitselect (local.get $v1) (local.get $best) (local.get $m1)))`,
+      `(local.set $m2 (f32x4.gt (local.get $v2) (local.get $best)))`,
+      `(local.set $best (v128.bitselect (local.get $v2) (local.get $best) (local.get $m2)))`,
+      `(local.set $m3 (f32x4.gt (local.get $v3) (local.get $best)))`,
+      // winner 3 where m3; else 2 where m2; else 1 where m1; else 0
+      `(local.set $g (v128.load ${out}))`,
+      `(v128.store ${pixel("$dx", 3)} (v128.and (local.get $g) (local.get $m3)))`,
+      `(local.set $g (v128.andnot (local.get $g) (local.get $m3)))`,
+      `(v128.store ${pixel("$dx", 2)} (v128.and (local.get $g) (local.get $m2)))`,
+      `(local.set $g (v128.andnot (local.get $g) (local.get $m2)))`,
+      `(v128.store ${pixel("$dx", 1)} (v128.and (local.get $g) (local.get $m1)))`,
+      `(v128.store ${pixel("$dx", 0)} (v128.andnot (local.get $g) (local.get $m1)))`,
+    ]);
+}
+
+/**
+ * The forward pool for the same geometry (export "maxPool22", $o: y): the max of each window's four
+ * pixels, 4 channels at a time (f32x4.max: NaN propagates; ±0 ties unspecified).
  */
 function maxPool22(): string[] {
-  const px = [0, 1, 2, 3];
-  return [
-    `  (func (export "maxPool22") (param $x i32) (param $y i32) (param $b0 i32) (param $b1 i32)`,
-    `    (param $H i32) (param $W i32) (param $C i32) (param $oh i32) (param $ow i32)`,
-    `    (local $b i32) (local $pr i32) (local $q i32) (local $cb i32) (local $step i32) (local $row i32) (local $plane i32)`,
-    `    (local $yp i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)`,
-    `    (local.set $step (i32.shl (local.get $C) (i32.const 2)))`,
-    `    (local.set $row (i32.mul (local.get $W) (local.get $step)))`,
-    `    (local.set $plane (i32.mul (local.get $H) (local.get $row)))`,
-    `    (local.set $yp (i32.add (local.get $y) (i32.mul (local.get $b0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $step)))))`,
-    `    (local.set $b (local.get $b0))`,
-    `    (block $done (loop $samples`,
-    `      (br_if $done (i32.ge_u (local.get $b) (local.get $b1)))`,
-    `      (local.set $pr (i32.const 0))`,
-    `      (block $rowsDone (loop $rows`,
-    `        (br_if $rowsDone (i32.ge_u (local.get $pr) (local.get $oh)))`,
-    `        (local.set $p0 (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $plane)))`,
-    `          (i32.mul (i32.shl (local.get $pr) (i32.const 1)) (local.get $row))))`,
-    `        (local.set $q (i32.const 0))`,
-    `        (block $colsDone (loop $cols`,
-    `          (br_if $colsDone (i32.ge_u (local.get $q) (local.get $ow)))`,
-    `          (local.set $p1 (i32.add (local.get $p0) (local.get $step)))`,
-    `          (local.set $p2 (i32.add (local.get $p0) (local.get $row)))`,
-    `          (local.set $p3 (i32.add (local.get $p2) (local.get $step)))`,
-    `          (local.set $cb (i32.const 0))`,
-    `          (loop $vec`,
-    `            (v128.store (i32.add (local.get $yp) (local.get $cb)) (f32x4.max`,
-    `              (f32x4.max ${px.slice(0, 2).map((k) => `(v128.load (i32.add (local.get $p${k}) (local.get $cb)))`).join(" ")})`,
-    `              (f32x4.max ${px.slice(2).map((k) => `(v128.load (i32.add (local.get $p${k}) (local.get $cb)))`).join(" ")})))`,
-    `            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))`,
-    `            (br_if $vec (i32.lt_u (local.get $cb) (local.get $step))))`,
-    `          (local.set $yp (i32.add (local.get $yp) (local.get $step)))`,
-    `          (local.set $p0 (i32.add (local.get $p0) (i32.shl (local.get $step) (i32.const 1))))`,
-    `          (local.set $q (i32.add (local.get $q) (i32.const 1)))`,
-    `          (br $cols)))`,
-    `        (local.set $pr (i32.add (local.get $pr) (i32.const 1)))`,
-    `        (br $rows)))`,
-    `      (local.set $b (i32.add (local.get $b) (i32.const 1)))`,
-    `      (br $samples))))`,
-  ];
+  const load = (k: number) => `(v128.load ${pixel("$x", k)})`;
+  return windows22(`(export "maxPool22")`, `(param $x i32) (param $o i32) (param $b0 i32) (param $b1 i32) ${PARAMS22}`, "", [
+    `(v128.store ${out} (f32x4.max (f32x4.max ${load(0)} ${load(1)}) (f32x4.max ${load(2)} ${load(3)})))`,
+  ]);
 }
 
 /** Functions for the module body (no imports, no exports of their own beyond "maxPoolGrad" and "maxPool22"). */
