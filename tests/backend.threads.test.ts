@@ -206,3 +206,45 @@ init({ quiet: true }).then((info) => console.log("INFO " + JSON.stringify(info) 
   expect(JSON.parse((m as RegExpExecArray)[1])).toEqual({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true, xnnThreads: 1 });
   expect((m as RegExpExecArray)[2]).toBe("100,100,100");
 });
+
+test("the plain build (TSDL_THREADS=1) trains a conv net with BatchNorm, ReLU, 2×2 max pool and tanh on the own kernels as the threaded one does", async () => {
+  // the own kernels on the build whose memory is not shared (a heap view goes stale when the memory
+  // grows there; growth inside a kernel is not provoked here); same seeds, same data: the same losses
+  const script = `${TS_REQUIRE}
+const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+const nn = require(${JSON.stringify(path.join(ROOT, "lib/src/nn/index.ts"))});
+const { SGD } = require(${JSON.stringify(path.join(ROOT, "lib/src/optim/index.ts"))});
+const { crossEntropy } = require(${JSON.stringify(path.join(ROOT, "lib/src/train/losses.ts"))});
+init({ quiet: true }).then((info) => {
+  nn.manualSeed(3);
+  const model = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU(),
+    new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(8 * 16 * 16, 32), new nn.Tanh(), new nn.Linear(32, 10));
+  const params = model.parameters();
+  const opt = new SGD(params, { lr: 0.05, momentum: 0.9 });
+  const x = tf.tensor4d(Float32Array.from({ length: 64 * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37) + 0.5), [64, 32, 32, 3]);
+  const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 7) % 10), "int32");
+  const kernels = new Set();
+  const run = tf.engine().runKernel.bind(tf.engine());
+  tf.engine().runKernel = (name, ...rest) => { kernels.add(name); return run(name, ...rest); };
+  const losses = [];
+  for (let s = 0; s < 4; s++) {
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), y), params);
+    opt.step(grads);
+    losses.push(value.dataSync()[0]);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  console.log("RESULT " + JSON.stringify({ threads: info.threads, losses, kernels: [...kernels].filter((k) => k.startsWith("Tsdl")).sort() }));
+});
+`;
+  const result = async (threads: string) => {
+    const { code, out, err } = await runChild(script, { TSDL_BACKEND: "wasm", TSDL_THREADS: threads }, 60000);
+    expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+    return JSON.parse((/RESULT (.*)/.exec(out) as RegExpExecArray)[1]) as { threads: number; losses: number[]; kernels: string[] };
+  };
+  const [plain, threaded] = [await result("1"), await result("2")];
+  expect([plain.threads, threaded.threads]).toEqual([1, 2]);
+  expect(plain.kernels).toEqual(["TsdlActGrad", "TsdlBatchNormGrad", "TsdlBatchNormTrain", "TsdlSGDStep"]);
+  expect(plain.losses.every(Number.isFinite)).toBe(true);
+  expect(plain.losses[3]).toBeLessThan(plain.losses[0]);
+  plain.losses.forEach((l, i) => expect(Math.abs(l - threaded.losses[i])).toBeLessThan(1e-4 * Math.abs(l)));
+});

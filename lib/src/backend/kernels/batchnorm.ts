@@ -13,6 +13,8 @@ export const BN_TRAIN = "TsdlBatchNormTrain";
 export const BN_GRAD = "TsdlBatchNormGrad";
 
 const heap32 = (o: { backend: BackendWasm }, t: TensorInfo) => o.backend.typedArrayFromHeap(t) as Float32Array;
+/** A copy of a small tensor's values: a heap view goes stale when a later _malloc grows the memory (plain build). */
+const values32 = (o: { backend: BackendWasm }, t: TensorInfo) => Float32Array.from(heap32(o, t));
 
 function checkFloat(kernel: string, ts: TensorInfo[]): void {
   if (ts.some((t) => t.dtype !== "float32")) throw new Error(`tsdl: ${kernel}: float32 only`);
@@ -31,8 +33,8 @@ export const batchNormTrain: Replacement = ({ inputs, attrs, backend }: KernelAr
     const m32 = Float32Array.from(mean);
     const variance = channelSums(o, k, x, "squaredDeviation", m32).map((s) => s / count);
     const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
-    const w = heap32(o, weight);
-    const y = channelAffine(o, k, null, x, null, rstd.map((r, j) => w[j] * r), heap32(o, bias), m32);
+    const w = values32(o, weight);
+    const y = channelAffine(o, k, null, x, null, rstd.map((r, j) => w[j] * r), values32(o, bias), m32);
     const stats = [m32, Float32Array.from(variance), Float32Array.from(rstd)].map((vals) => {
       const t = o.track(o.backend.makeOutput([c], "float32"));
       heap32(o, t).set(vals);
@@ -50,7 +52,7 @@ export const batchNormGrad: Replacement = ({ inputs, backend }: KernelArgs) => {
   return withOps(backend, (o) => {
     const c = x.shape[x.shape.length - 1];
     const count = size(x.shape) / c;
-    const [m, r, w] = [heap32(o, mean), heap32(o, rstd), heap32(o, weight)];
+    const [m, r, w] = [values32(o, mean), values32(o, rstd), values32(o, weight)];
     const sums = channelSums(o, k, dy, "sumAndProduct", m, x); // Σ dy, Σ dy·(x − mean)
     const s1 = sums.subarray(0, c);
     const s2 = sums.subarray(c);
