@@ -89,15 +89,18 @@ export function kernelThreads(backend: BackendWasm): KernelThreads | null {
 
 /**
  * Knobs for tests and scripts/bench: the most threads a filter gradient uses (0: all ready), and the work
- * (FLOPs) that makes an extra thread worth its wake-up: measured on 2 cores (own GEMM, 6–47 MFLOP
- * products), a second thread pays from ~16 MFLOP, so 8 MFLOP per thread.
+ * (FLOPs) that makes an extra thread worth its wake-up: 2 MFLOP per thread since the caller polls briefly
+ * for the workers before it sleeps (KernelThreads.callerSpinMs): interleaved whole steps, 8 → 2 MFLOP with
+ * the poll, MLP 2.52 → 2.29 ms (its 6-MFLOP products on 2 threads), CIFAR net 22.9–24.1 → 21.6–22.5,
+ * LeNet-5 and MNIST net within noise. (Without the poll a second thread paid from ~16 MFLOP only.)
  */
-export const ownKernelTuning = { threads: 0, flopsPerThread: 8e6 };
+export const ownKernelTuning = { threads: 0, flopsPerThread: 2e6 };
 
 /**
- * Work per element that a memory-bound pass (pooling, its gradients, the SGD step) declares to
- * pickThreads: a second thread pays from ~0.5 M elements (2 cores; MNIST net's MaxPool 1.1 → 0.65 ms,
- * MaxPoolGrad 1.3 → 0.8 ms for 2.4 M elements), its share of the memory bandwidth more than its wake-up.
+ * Work per element that a memory-bound pass (pooling, its gradients, the SGD step, TsdlActGrad, the
+ * per-channel passes) declares to pickThreads: with flopsPerThread a second thread from 250 K elements
+ * (2 cores; MNIST net's MaxPool 1.1 → 0.65 ms, MaxPoolGrad 1.3 → 0.8 ms for 2.4 M elements): its share of
+ * the memory bandwidth is worth more than its wake-up.
  */
 export const MEMORY_PASS_OPS = 16;
 

@@ -258,6 +258,13 @@ export class KernelThreads {
   private readonly workers: NodeWorker[] = [];
   private failed: string | null = null;
 
+  /**
+   * How long the caller polls for the workers' end before it sleeps (Atomics.wait), in ms: waking the
+   * main thread from a futex costs tens of µs, the length of a small product's share (see runtime.ts
+   * ownKernelTuning). The caller's core would idle meanwhile, so the poll takes nothing from the workers.
+   */
+  callerSpinMs = 0.1;
+
   /** Threads in all, the caller included (at most MAX_THREADS: the control block's size). */
   readonly threads: number;
 
@@ -331,6 +338,10 @@ export class KernelThreads {
     takeSamples(k, c, 0);
     const workers = closeJob(c);
     const t0 = Date.now();
+    if (this.callerSpinMs > 0 && Atomics.load(c, Slot.DONE) < workers) {
+      const end = performance.now() + this.callerSpinMs;
+      while (Atomics.load(c, Slot.DONE) < workers && performance.now() < end);
+    }
     for (let d = Atomics.load(c, Slot.DONE); d < workers; d = Atomics.load(c, Slot.DONE)) {
       if (Atomics.wait(c, Slot.DONE, d, 1000) === "timed-out" && Date.now() - t0 > WAIT_MS) {
         throw new Error(`tsdl: own kernel worker threads did not answer in ${WAIT_MS / 1000} s. Set TSDL_THREADS=1.`);
