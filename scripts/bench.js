@@ -16,7 +16,7 @@
 // (default 3 s, both sides); backend from init() (TSDL_BACKEND, TSDL_THREADS apply; tfjs-node is used when
 // installed). Needs the built lib: npx tsc -b lib.
 //
-//   node scripts/bench.js [--net lenet,mnist,cifar,mlp] [--steps 20] [--warmup 5] [--warmup-s 3] [--threads N]
+//   node scripts/bench.js [--net lenet,mnist,cifar,mlp (default; also resnet20)] [--steps 20] [--warmup 5] [--warmup-s 3] [--threads N]
 //        [--backend wasm] [--only loop,raw,torch] [--torch-wait both|default|passive] [--kernels 5]
 //        [--top 8] [--shapes] [--split] [--block 10] [--notebooks [--nb 02,05]] [--no-notebooks]
 //        [--rounds 1 (N: the whole comparison N times per net, the median-ratio round reported)]
@@ -95,10 +95,10 @@ function distCheck(libPath) {
 }
 
 async function main() {
-  const { NETS, stepsPerEpoch } = require("./bench/nets");
+  const { NETS, DEFAULT_NETS, stepsPerEpoch } = require("./bench/nets");
   const json = flag("json");
   const log = json ? (...a) => console.error(...a) : (...a) => console.log(...a);
-  const nets = opt("net", Object.keys(NETS).join(",")).split(",");
+  const nets = opt("net", DEFAULT_NETS.join(",")).split(",");
   for (const n of nets) if (!NETS[n]) throw new Error(`unknown net "${n}": use ${Object.keys(NETS).join(", ")}`);
   const steps = Number(opt("steps", 20));
   const warmup = Number(opt("warmup", 5));

@@ -1,4 +1,4 @@
-# PyTorch CPU reference for scripts/bench.js: tsdl's four bench nets in PyTorch layout (NCHW), same batch
+# PyTorch CPU reference for scripts/bench.js: tsdl's bench nets (the four, and resnet20 on request) in PyTorch layout (NCHW), same batch
 # sizes, SGD(lr=0.01, momentum=0.9), same criteria (cross-entropy; the MNIST example net: log_softmax +
 # nll_loss, as upstream). One training step (zero_grad, forward, loss, backward, step, loss.item()) on
 # prebuilt batches, median of `steps` after `warmup` steps. Prints one `RESULT {json}` line per net, with
@@ -14,7 +14,7 @@ ap.add_argument('--threads', type=int, default=None)
 ap.add_argument('--steps', type=int, default=None)
 ap.add_argument('--warmup', type=int, default=5)
 ap.add_argument('--warmup-s', type=float, default=3.0, dest='warmup_s')
-ap.add_argument('--net', default=None, help='comma-separated: lenet,mnist,cifar,mlp')
+ap.add_argument('--net', default=None, help='comma-separated: lenet,mnist,cifar,mlp (default), resnet20')
 ap.add_argument('legacy', nargs='*', help='[threads] [steps] [nets...]')
 a = ap.parse_args()
 leg = list(a.legacy)
@@ -75,12 +75,40 @@ def mlp():
                          nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
 
 
+class Block(nn.Module):  # tsdl's BasicBlock: option-A shortcut (subsample, zero-pad the new channels)
+    def __init__(s, i, o, stride):
+        super().__init__()
+        s.c1 = nn.Conv2d(i, o, 3, stride, 1, bias=False); s.b1 = nn.BatchNorm2d(o)
+        s.c2 = nn.Conv2d(o, o, 3, 1, 1, bias=False); s.b2 = nn.BatchNorm2d(o)
+        s.pad = (o - i) // 2 if (stride != 1 or i != o) else None
+
+    def forward(s, x):
+        y = s.b2(s.c2(F.relu(s.b1(s.c1(x)))))
+        sc = x if s.pad is None else F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, s.pad, s.pad))
+        return F.relu(y + sc)
+
+
+class ResNet20(nn.Module):  # tsdl's ResNet({ depth: 20 }): 269,722 parameters
+    def __init__(s, n=3, w=16):
+        super().__init__()
+        s.conv = nn.Conv2d(3, w, 3, 1, 1, bias=False); s.bn = nn.BatchNorm2d(w)
+        blocks, i = [], w
+        for o, stride in ((w, 1), (2 * w, 2), (4 * w, 2)):
+            for k in range(n):
+                blocks.append(Block(i, o, stride if k == 0 else 1)); i = o
+        s.blocks = nn.Sequential(*blocks); s.fc = nn.Linear(4 * w, 10)
+
+    def forward(s, x):
+        return s.fc(F.adaptive_avg_pool2d(s.blocks(F.relu(s.bn(s.conv(x)))), 1).flatten(1))
+
+
 # name: (model, batch, sample shape (NCHW), training samples, criterion)
 CFG = {
     'lenet': (LeNet5, 256, (1, 28, 28), 60000, F.cross_entropy),
     'mnist': (MnistNet, 64, (1, 28, 28), 60000, F.nll_loss),
     'cifar': (CifarNet, 128, (3, 32, 32), 50000, F.cross_entropy),
     'mlp': (mlp, 300, (1, 28, 28), 60000, F.cross_entropy),
+    'resnet20': (ResNet20, 128, (3, 32, 32), 50000, F.cross_entropy),
 }
 
 

@@ -43,11 +43,25 @@ const NETS = {
     loss: "crossEntropy",
     make: (lib) => new lib.MLP([784, 100, 100, 100, 10]),
   },
+  // not in the default set (the issue's four nets): `--net resnet20` (notebook 05's net, BatchNorm)
+  resnet20: {
+    what: "ResNet-20 (BatchNorm, notebook 05)",
+    batch: 128,
+    sampleShape: [32, 32, 3],
+    trainSize: 50000,
+    norm: CIFAR_NORM,
+    loss: "crossEntropy",
+    optional: true,
+    make: (lib) => new lib.ResNet({ depth: 20 }),
+  },
 };
+
+/** The nets a bench runs without --net. */
+const DEFAULT_NETS = Object.keys(NETS).filter((n) => !NETS[n].optional);
 
 /** SGD settings of every run (tsdl and PyTorch). */
 const OPTIM = { lr: 0.01, momentum: 0.9 };
 
 const stepsPerEpoch = (net) => Math.ceil(NETS[net].trainSize / NETS[net].batch);
 
-module.exports = { NETS, OPTIM, stepsPerEpoch };
+module.exports = { NETS, DEFAULT_NETS, OPTIM, stepsPerEpoch };
