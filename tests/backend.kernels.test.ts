@@ -708,14 +708,35 @@ describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)
     record("Tanh", e);
   });
 
+  test("tf.relu's gradient goes through it on wasm: bit for bit tfjs' dy·step(x) on cpu (zeros, NaN included)", async () => {
+    const x = values(3000, 66).map((v, i) => (i % 9 === 0 ? 0 : i === 17 ? NaN : v));
+    const grad = async (backend: string) => {
+      await tf.setBackend(backend);
+      // (the same dy on both sides: weightedSum's sin differs by an ulp between backends)
+      const [xs, dy] = [tf.tensor(x, [30, 100]), tf.tensor(values(3000, 67), [30, 100])];
+      const spy = jest.spyOn(tf.engine(), "runKernel");
+      const g = tf.tidy(() => tf.grad((v: tf.Tensor) => tf.relu(v))(xs, dy));
+      const used = spy.mock.calls.some((call) => call[0] === ACT_GRAD);
+      spy.mockRestore();
+      const out = { g: Array.from(g.dataSync()), used };
+      tf.dispose([xs, dy, g]);
+      return out;
+    };
+    const [wasm, cpu] = [await grad("wasm"), await grad("cpu")];
+    await tf.setBackend("wasm");
+    expect([wasm.used, cpu.used]).toEqual([true, false]);
+    expect(wasm.g.findIndex((v, i) => !Object.is(v, cpu.g[i]))).toBe(-1);
+  });
+
   test("chunks shared by the threads, each summing its own part (the same sums on 1 thread); flat tensors; the composition when off", async () => {
     await tf.setBackend("wasm");
     ownKernelTuning.flopsPerThread = 0;
     const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
     const spy = threads ? jest.spyOn(threads, "run") : null;
-    const shape = [20, 30, 30, 16]; // 288,000 elements: 18 chunks
-    const dy = tf.tensor(values(288000, 63), shape);
-    const y = tf.relu(tf.tensor(values(288000, 64), shape));
+    // 2,359,296 elements, 144 chunks: ~1 ms of work, so that a worker woken late still finds chunks left
+    const shape = [64, 48, 48, 16];
+    const dy = tf.tensor(values(2359296, 63), shape);
+    const y = tf.relu(tf.tensor(values(2359296, 64), shape));
     const before = tf.memory().numTensors;
     const grads = (): Float32Array[] => {
       const ts = tf.tidy(() => activationGrad(dy, y, "relu", true) as tf.Tensor[]);

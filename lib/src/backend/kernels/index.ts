@@ -6,7 +6,7 @@ import { tanh, identity, cast, sum, mean } from "./elementwise";
 import { batchMatMul, fusedMatMul } from "./matmul";
 import { padV2 } from "./pad";
 import { SGD_STEP, sgdStep } from "./optim";
-import { ACT_GRAD, actGrad, tanhGrad } from "./act";
+import { ACT_GRAD, actGrad, reluGrad, tanhGrad } from "./act";
 import { BN_GRAD, BN_TRAIN, batchNormGrad, batchNormTrain, batchNormTrainGrad } from "./batchnorm";
 import { tf } from "../tf";
 import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
@@ -38,6 +38,7 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
 export function registerWasmKernels(): void {
   for (const [name, impl] of Object.entries(WASM_REPLACEMENTS)) replaceWasmKernel(name, impl);
   tf.registerGradient(tanhGrad);
+  tf.registerGradient(reluGrad);
   tf.registerGradient(batchNormTrainGrad);
 }
 
