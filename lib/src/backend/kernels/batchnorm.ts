@@ -12,9 +12,8 @@ export const BN_TRAIN = "TsdlBatchNormTrain";
 /** inputs {dy, x, mean, rstd, weight} → [dx, dweight, dbias]. */
 export const BN_GRAD = "TsdlBatchNormGrad";
 
-const heap32 = (o: { backend: BackendWasm }, t: TensorInfo) => o.backend.typedArrayFromHeap(t) as Float32Array;
 /** A copy of a small tensor's values: a heap view goes stale when a later _malloc grows the memory (plain build). */
-const values32 = (o: { backend: BackendWasm }, t: TensorInfo) => Float32Array.from(heap32(o, t));
+const values32 = (o: { backend: BackendWasm }, t: TensorInfo) => Float32Array.from(o.backend.typedArrayFromHeap(t) as Float32Array);
 
 function checkFloat(kernel: string, ts: TensorInfo[]): void {
   if (ts.some((t) => t.dtype !== "float32")) throw new Error(`tsdl: ${kernel}: float32 only`);
@@ -35,12 +34,7 @@ export const batchNormTrain: Replacement = ({ inputs, attrs, backend }: KernelAr
     const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
     const w = values32(o, weight);
     const y = channelAffine(o, k, null, x, null, rstd.map((r, j) => w[j] * r), values32(o, bias), m32);
-    const stats = [m32, Float32Array.from(variance), Float32Array.from(rstd)].map((vals) => {
-      const t = o.track(o.backend.makeOutput([c], "float32"));
-      heap32(o, t).set(vals);
-      return t;
-    });
-    return [y, ...stats].map((t) => o.out(t));
+    return [y, ...[m32, variance, rstd].map((vals) => o.fromValues([c], vals))].map((t) => o.out(t));
   });
 };
 
@@ -61,11 +55,7 @@ export const batchNormGrad: Replacement = ({ inputs, backend }: KernelArgs) => {
     const b = a.map((aj, j) => (-aj * r[j] * r[j] * s2[j]) / count);
     const cc = a.map((aj, j) => (-aj * s1[j]) / count);
     const dx = channelAffine(o, k, dy, x, a, b, cc, m);
-    const dw = o.track(o.backend.makeOutput([c], "float32"));
-    heap32(o, dw).set(Array.from(s2, (s, j) => s * r[j]));
-    const db = o.track(o.backend.makeOutput([c], "float32"));
-    heap32(o, db).set(s1);
-    return [dx, dw, db].map((t) => o.out(t));
+    return [dx, o.fromValues([c], s2.map((s, j) => s * r[j])), o.fromValues([c], s1)].map((t) => o.out(t));
   });
 };
 

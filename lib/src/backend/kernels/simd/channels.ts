@@ -18,7 +18,20 @@ export function channelPeriod(c: number): number {
 }
 
 /** Elements per chunk: a multiple of the period (a chunk's lane j is channel j mod c). */
-const chunkOf = (P: number) => Math.ceil(ELEMENT_CHUNK / P) * P;
+export const chunkOf = (P: number) => Math.ceil(ELEMENT_CHUNK / P) * P;
+
+/**
+ * Per-channel sums from the chunks' partial sums at `at` (chunk b, part p: P floats at (b·parts + p)·P),
+ * added in float64 in chunk order: the same result whichever thread took which chunk. [parts·c].
+ */
+export function foldChunkSums(heap: ArrayBufferLike, at: number, P: number, chunks: number, parts: number, c: number): Float64Array {
+  const out = new Float64Array(parts * c);
+  const sums = new Float32Array(heap, at, parts * P * chunks);
+  for (let b = 0; b < chunks; b++)
+    for (let p = 0; p < parts; p++)
+      for (let j = 0; j < P; j++) out[p * c + (j % c)] += sums[(b * parts + p) * P + j];
+  return out;
+}
 
 /** Per-channel values expanded to a period of P floats, in a malloc'd block at `at`. */
 function expand(heap: ArrayBufferLike, at: number, values: ArrayLike<number>, P: number): void {
@@ -38,8 +51,7 @@ export function channelSums(o: Ops, k: OwnExports, u: TensorInfo, mode: SumMode,
   const c = u.shape[u.shape.length - 1];
   const n = size(u.shape);
   const parts = mode === "sumAndProduct" ? 2 : 1;
-  const out = new Float64Array(parts * c);
-  if (n === 0) return out;
+  if (n === 0) return new Float64Array(parts * c);
   const P = channelPeriod(c);
   const chunk = chunkOf(P);
   const chunks = Math.ceil(n / chunk);
@@ -53,14 +65,10 @@ export function channelSums(o: Ops, k: OwnExports, u: TensorInfo, mode: SumMode,
     runJob(k, threads, pickThreads(threads, chunks, MEMORY_PASS_OPS * n), [[Slot.KIND, 11], [Slot.N, chunks], [Slot.OW, chunk],
       [Slot.M, n], [Slot.DY, offsetOf(o, u)], [Slot.X, v ? offsetOf(o, v) : offsetOf(o, u)],
       ...[4 * P, modeId, block, acc].map((x, i): [number, number] => [Slot.P + i, x])], () => []);
-    const sums = new Float32Array(memory.buffer, acc, parts * P * chunks);
-    for (let b = 0; b < chunks; b++)
-      for (let p = 0; p < parts; p++)
-        for (let j = 0; j < P; j++) out[p * c + (j % c)] += sums[(b * parts + p) * P + j];
+    return foldChunkSums(memory.buffer, acc, P, chunks, parts, c);
   } finally {
     mod._free(block);
   }
-  return out;
 }
 
 /**
