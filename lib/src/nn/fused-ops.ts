@@ -7,7 +7,7 @@
 // customGrad's inner kernels are not taped), so the registration changes nothing for them.
 import * as tf from "@tensorflow/tfjs-core";
 import { fusion } from "./fusion";
-import { activationGrad } from "../backend/kernels/act";
+import { activationGrad, sumButLast } from "../backend/kernels/act";
 
 export type FusedActivation = "linear" | "relu";
 
@@ -19,7 +19,7 @@ const FUSED_MATMUL = "_FusedMatMul";
  * the bias gradient (Σ over every axis but the last): one kernel on wasm (backend/kernels/act.ts).
  */
 function preActivationGrad(dy: tf.Tensor, y: tf.Tensor, activation: unknown): [tf.Tensor, () => tf.Tensor] {
-  if (activation === "linear" || activation == null) return [dy, () => tf.sum(dy, [...Array(dy.rank - 1).keys()])];
+  if (activation === "linear" || activation == null) return [dy, () => sumButLast(dy)];
   if (activation === "relu") {
     const [d, db] = activationGrad(dy, y, "relu", true);
     return [d, () => db as tf.Tensor];

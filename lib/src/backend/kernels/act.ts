@@ -1,9 +1,9 @@
 // The gradient through an activation, with the bias gradient, as one kernel: tsdl's fused layers call it
 // from their gradient when the backend has it (MNIST net: Step, Multiply and Sum over [64,24,24,64] and
 // [64,26,26,32], 3.5 ms per step, become one pass).
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
-import { type GradActivation, actGradOwn, simdKernels } from "./simd";
+import { type GradActivation, actGradOwn } from "./simd";
+import { ownKernelAvailable, ownKernelsFor } from "./own";
 import { type KernelArgs, type Replacement, type TensorInfo, withOps } from "./util";
 
 /** The kernel's name: inputs {dy, y}, attrs {activation: "relu" | "tanh", bias}; outputs [d] or [d, db]. */
@@ -12,9 +12,7 @@ export const ACT_GRAD = "TsdlActGrad";
 export const actGrad: Replacement = ({ inputs, attrs, backend }: KernelArgs) => {
   const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
   const { activation, bias } = attrs as unknown as { activation: GradActivation; bias: boolean };
-  const k = simdKernels(backend);
-  if (k instanceof Error) throw k; // (callers ask first: actGradAvailable)
-  if (dy.dtype !== "float32" || y.dtype !== "float32") throw new Error(`tsdl: ${ACT_GRAD}: float32 only`);
+  const k = ownKernelsFor(ACT_GRAD, backend, [dy, y]); // (callers ask first: actGradAvailable)
   if (activation !== "relu" && activation !== "tanh") throw new Error(`tsdl: ${ACT_GRAD}: no activation "${String(activation)}"`);
   if (dy.shape.join() !== y.shape.join()) throw new Error(`tsdl: ${ACT_GRAD}: dy [${dy.shape}] and y [${y.shape}] differ`);
   return withOps(backend, (o) => actGradOwn(o, k, dy, y, activation, !!bias).map((t) => o.out(t)));
@@ -25,9 +23,11 @@ export const actGradTuning = { own: true };
 
 /** Whether `ACT_GRAD` runs on the current backend for these tensors. */
 export function actGradAvailable(dy: tf.Tensor, y: tf.Tensor): boolean {
-  if (!actGradTuning.own || dy.dtype !== "float32" || y.dtype !== "float32" || !tf.getKernel(ACT_GRAD, tf.getBackend())) return false;
-  return !(simdKernels(tf.backend() as unknown as BackendWasm) instanceof Error);
+  return ownKernelAvailable(ACT_GRAD, actGradTuning.own, [dy.dtype, y.dtype]);
 }
+
+/** A bias gradient: d summed over every axis but the last (the bias is 1-D over the channels). */
+export const sumButLast = (d: tf.Tensor): tf.Tensor => tf.sum(d, [...Array(d.rank - 1).keys()]);
 
 /**
  * dL/d(pre-activation) from dy and the activation's output y, and the bias gradient (Σ over every axis but
@@ -40,7 +40,7 @@ export function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: GradActi
     return [r[0], bias ? r[1] : null];
   }
   const d = activation === "relu" ? tf.mul(dy, tf.step(y)) : tf.mul(dy, tf.sub(tf.scalar(1), tf.square(y)));
-  return [d, bias ? tf.sum(d, [...Array(d.rank - 1).keys()]) : null];
+  return [d, bias ? sumButLast(d) : null];
 }
 
 /**

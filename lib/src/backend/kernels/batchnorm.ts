@@ -4,7 +4,8 @@
 // ~40 % of a step's kernel time). tsdl's BatchNorm layers run them when the backend has them.
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
-import { channelAffine, channelSums, simdKernels } from "./simd";
+import { channelAffine, channelSums } from "./simd";
+import { ownKernelAvailable, ownKernelsFor } from "./own";
 import { type KernelArgs, type Replacement, type TensorInfo, size, withOps } from "./util";
 
 /** inputs {x, weight, bias} (NHWC or [N, C]; weight and bias [C]), attrs {eps} → [y, mean, variance (biased), rstd]. */
@@ -15,16 +16,10 @@ export const BN_GRAD = "TsdlBatchNormGrad";
 /** A copy of a small tensor's values: a heap view goes stale when a later _malloc grows the memory (plain build). */
 const values32 = (o: { backend: BackendWasm }, t: TensorInfo) => Float32Array.from(o.backend.typedArrayFromHeap(t) as Float32Array);
 
-function checkFloat(kernel: string, ts: TensorInfo[]): void {
-  if (ts.some((t) => t.dtype !== "float32")) throw new Error(`tsdl: ${kernel}: float32 only`);
-}
-
 export const batchNormTrain: Replacement = ({ inputs, attrs, backend }: KernelArgs) => {
   const { x, weight, bias } = inputs as { x: TensorInfo; weight: TensorInfo; bias: TensorInfo };
   const { eps } = attrs as unknown as { eps: number };
-  const k = simdKernels(backend);
-  if (k instanceof Error) throw k; // (callers ask first: batchNormKernelsAvailable)
-  checkFloat(BN_TRAIN, [x, weight, bias]);
+  const k = ownKernelsFor(BN_TRAIN, backend, [x, weight, bias]); // (callers ask first: batchNormKernelsAvailable)
   return withOps(backend, (o) => {
     const c = x.shape[x.shape.length - 1];
     const count = size(x.shape) / c;
@@ -40,9 +35,7 @@ export const batchNormTrain: Replacement = ({ inputs, attrs, backend }: KernelAr
 
 export const batchNormGrad: Replacement = ({ inputs, backend }: KernelArgs) => {
   const { dy, x, mean, rstd, weight } = inputs as Record<"dy" | "x" | "mean" | "rstd" | "weight", TensorInfo>;
-  const k = simdKernels(backend);
-  if (k instanceof Error) throw k;
-  checkFloat(BN_GRAD, [dy, x, mean, rstd, weight]);
+  const k = ownKernelsFor(BN_GRAD, backend, [dy, x, mean, rstd, weight]);
   return withOps(backend, (o) => {
     const c = x.shape[x.shape.length - 1];
     const count = size(x.shape) / c;
@@ -64,8 +57,7 @@ export const batchNormTuning = { own: true };
 
 /** Whether the BatchNorm kernels run on the current backend for `x`. */
 export function batchNormKernelsAvailable(x: tf.Tensor): boolean {
-  if (!batchNormTuning.own || x.dtype !== "float32" || !tf.getKernel(BN_TRAIN, tf.getBackend())) return false;
-  return !(simdKernels(tf.backend() as unknown as BackendWasm) instanceof Error);
+  return ownKernelAvailable(BN_TRAIN, batchNormTuning.own, [x.dtype]);
 }
 
 /** The training forward's gradient, per input (the tape asks only for those on the path). */

@@ -1,8 +1,7 @@
 // Kernels that tsdl's optimizers use when the backend has them: one pass per parameter instead of the
 // five element-wise kernels of the composed update (MNIST net fc1: 1.2 M weights × 5 passes per step).
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { tf } from "../tf";
-import { simdKernels, sgdStepOwn, type SGDStepOptions } from "./simd";
+import { sgdStepOwn, type SGDStepOptions } from "./simd";
+import { ownKernelAvailable, ownKernelsFor } from "./own";
 import { type KernelArgs, type Replacement, type TensorInfo, withOps } from "./util";
 
 /** The kernel's name: inputs {param, grad, buf?}, attrs SGDStepOptions; outputs [param, buf (momentum)]. */
@@ -10,9 +9,7 @@ export const SGD_STEP = "TsdlSGDStep";
 
 export const sgdStep: Replacement = ({ inputs, attrs, backend }: KernelArgs) => {
   const { param, grad, buf } = inputs as { param: TensorInfo; grad: TensorInfo; buf?: TensorInfo };
-  const k = simdKernels(backend);
-  if (k instanceof Error) throw k; // (tsdl's SGD asks first: sgdStepAvailable)
-  if (param.dtype !== "float32" || grad.dtype !== "float32") throw new Error(`tsdl: ${SGD_STEP}: float32 only`);
+  const k = ownKernelsFor(SGD_STEP, backend, [param, grad]); // (tsdl's SGD asks first: sgdStepAvailable)
   return withOps(backend, (o) => sgdStepOwn(o, k, param, grad, buf ?? null, attrs as unknown as SGDStepOptions).map((t) => o.out(t)));
 };
 
@@ -21,6 +18,5 @@ export const sgdStepTuning = { own: true };
 
 /** Whether tsdl's SGD can run `SGD_STEP` on the current backend for a float32 parameter. */
 export function sgdStepAvailable(dtype: string): boolean {
-  if (!sgdStepTuning.own || dtype !== "float32" || !tf.getKernel(SGD_STEP, tf.getBackend())) return false;
-  return !(simdKernels(tf.backend() as unknown as BackendWasm) instanceof Error);
+  return ownKernelAvailable(SGD_STEP, sgdStepTuning.own, [dtype]);
 }
