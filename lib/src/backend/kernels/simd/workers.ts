@@ -92,26 +92,27 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
   const part = u(base + ThreadSlot.PART), panels = u(base + ThreadSlot.PANELS), scratch = u(base + ThreadSlot.SCRATCH);
   let count = 0;
   const kind = c[Slot.KIND];
+  const q = (i: number) => c[Slot.P + i]; // the job's parameters; qu: one read as an unsigned byte offset
+  const qu = (i: number) => u(Slot.P + i);
   for (let b = Atomics.add(c, Slot.NEXT, 1); b < n; b = Atomics.add(c, Slot.NEXT, 1), count++) {
+    // element-wise kinds: chunk b of OW elements starts `at` bytes in (2, 7, 10–12), `len` of M (2, 10–12)
+    const at = b * ow * 4;
+    const len = Math.min(ow, c[Slot.M] - b * ow);
     if (kind === 2) {
-      k.tanh(u(Slot.X) + b * ow * 4, u(Slot.DY) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow));
+      k.tanh(u(Slot.X) + at, u(Slot.DY) + at, len);
       continue;
     }
     if (kind === 8) {
-      const q = (i: number) => c[Slot.P + i];
       const f = new Float32Array(c.buffer, 4 * (Slot.P + 11), 1);
       k.avgPoolGrad(u(Slot.DY), u(Slot.X), b, b + 1, q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8), q(9), q(10), f[0]);
       continue;
     }
     if (kind === 7) {
-      const q = (i: number) => c[Slot.P + i] >>> 0;
       const f = new Float32Array(c.buffer, 4 * (Slot.P + 7), 4);
-      const at = b * ow * 4;
-      k.sgdStep(q(0) + at, q(1) + at, q(2) + at, q(3) + at, q(4) + at, Math.min(ow, q(5) - b * ow), f[0], f[1], f[2], f[3], q(6));
+      k.sgdStep(qu(0) + at, qu(1) + at, qu(2) + at, qu(3) + at, qu(4) + at, Math.min(ow, q(5) - b * ow), f[0], f[1], f[2], f[3], q(6));
       continue;
     }
     if (kind === 6) {
-      const q = (i: number) => c[Slot.P + i];
       const [ci, tiles, cout] = [q(1), q(2) * q(3), q(4)];
       const v = panels, dm = panels + q(7);
       k.winoIn(u(Slot.X) + b * c[Slot.XSTEP], v, q(0), ci, q(2), q(3));
@@ -123,7 +124,6 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
       continue;
     }
     if (kind === 5) {
-      const q = (i: number) => c[Slot.P + i];
       const [ci, tiles, cout] = [q(1), q(2) * q(3), q(4)];
       const v = part, m = part + 16 * tiles * ci * 4;
       k.winoIn(u(Slot.X) + b * c[Slot.XSTEP], v, q(0), ci, q(2), q(3));
@@ -137,27 +137,21 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
     if (kind === 11 || kind === 12) {
       // chunks of OW elements (a multiple of the period), u at DY, v at X; P: period bytes, then
       // 11: mode, m, partial sums (each chunk its own P or 2P floats); 12: a, b, c, m, out, hasU
-      const q = (i: number) => c[Slot.P + i] >>> 0;
-      const at = b * ow * 4;
-      const len = Math.min(ow, c[Slot.M] - b * ow);
-      if (kind === 11) k.chanSum(u(Slot.DY) + at, u(Slot.X) + at, len, q(3) + b * q(0) * (q(1) === 2 ? 2 : 1), q(0), q(1), q(2));
-      else k.chanAffine(u(Slot.DY) + at, u(Slot.X) + at, q(5) + at, len, q(1), q(2), q(3), q(4), q(0), q(6));
+      if (kind === 11) k.chanSum(u(Slot.DY) + at, u(Slot.X) + at, len, qu(3) + b * q(0) * (q(1) === 2 ? 2 : 1), q(0), q(1), qu(2));
+      else k.chanAffine(u(Slot.DY) + at, u(Slot.X) + at, qu(5) + at, len, qu(1), qu(2), qu(3), qu(4), q(0), q(6));
       continue;
     }
     if (kind === 10) {
       // chunks of OW elements (a multiple of P), each chunk's bias sums at P2 + chunk · P1 bytes
-      const pBytes = c[Slot.P + 1];
-      k.actGrad(u(Slot.DY) + b * ow * 4, u(Slot.X) + b * ow * 4, u(Slot.OFFS) + b * ow * 4, Math.min(ow, c[Slot.M] - b * ow),
-        c[Slot.P], pBytes ? u(Slot.P + 2) + b * pBytes : 0, pBytes);
+      const pBytes = q(1);
+      k.actGrad(u(Slot.DY) + at, u(Slot.X) + at, u(Slot.OFFS) + at, len, q(0), pBytes ? qu(2) + b * pBytes : 0, pBytes);
       continue;
     }
     if (kind === 9) {
-      const q = (i: number) => c[Slot.P + i];
       k.maxPool22(u(Slot.X), u(Slot.DY), b, b + 1, q(0), q(1), q(2), q(3), q(4));
       continue;
     }
     if (kind === 4) {
-      const q = (i: number) => c[Slot.P + i];
       k.maxPoolGrad(u(Slot.X), u(Slot.DY), u(Slot.OFFS), b, b + 1, q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8), q(9), q(10), q(11));
       continue;
     }
@@ -166,11 +160,11 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
       // (the last block has OH rows when OH > 0, their offsets at OFFS + 4·M)
       const chunks = c[Slot.CHUNKS];
       const last = b === n - 1 && oh > 0;
-      for (let q = 0; q < chunks; q++) {
+      for (let kc = 0; kc < chunks; kc++) {
         k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS) + (last ? 4 * c[Slot.M] : 0), last ? oh : c[Slot.M], panels, 1, ow,
           c[Slot.CS], c[Slot.RS], co,
-          u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, q > 0 ? 1 : 0, scratch, q === 0 ? u(Slot.BIAS) : 0,
-          chunks === 1 ? c[Slot.RELU] : 0, u(Slot.TILES) + q * c[Slot.TSTRIDE]);
+          u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, kc > 0 ? 1 : 0, scratch, kc === 0 ? u(Slot.BIAS) : 0,
+          chunks === 1 ? c[Slot.RELU] : 0, u(Slot.TILES) + kc * c[Slot.TSTRIDE]);
       }
       continue;
     }
