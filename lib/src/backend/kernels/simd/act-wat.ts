@@ -6,6 +6,8 @@
 // With acc ≠ 0, acc (P floats, zeroed first) gets Σ d by lane j = element index mod P (P: ./channels.ts
 // channelPeriod; chunks start at multiples of P): the caller folds every chunk's acc into the bias gradient.
 
+import { elementLoops } from "./loop-wat";
+
 /** Functions for the module body: the export "actGrad"(dy, y, d, n, act (0 relu, 1 tanh), acc, pBytes). */
 export function actGradFuncs(): string[] {
   const one = "(v128.const f32x4 1 1 1 1)";
@@ -28,32 +30,17 @@ export function actGradFuncs(): string[] {
     `      (f32.ne (local.get $s) (local.get $s)))))))`,
     `(f32.store (i32.add (local.get $d) (local.get $i)) (local.get $s))`,
   ];
-  const ind = (k: number, lines: string[]) => lines.map((l) => " ".repeat(k) + l);
-  // acc[j] += value, then j wraps at P
-  const accumulate = (t: "v128" | "f32", add: string, bytes: number) => [
+  // with a sums buffer: acc[j] += the value (j: the lane in the period, ./loop-wat.ts)
+  const accumulate = (t: "v128" | "f32", add: string) => [
     `(if (local.get $acc) (then`,
     `  (local.set $a (i32.add (local.get $acc) (local.get $j)))`,
-    `  (${t}.store (local.get $a) (${add} (${t}.load (local.get $a)) (local.get ${t === "v128" ? "$v" : "$s"})))`,
-    `  (local.set $j (i32.add (local.get $j) (i32.const ${bytes})))`,
-    `  (if (i32.ge_u (local.get $j) (local.get $pBytes)) (then (local.set $j (i32.const 0))))))`,
+    `  (${t}.store (local.get $a) (${add} (${t}.load (local.get $a)) (local.get ${t === "v128" ? "$v" : "$s"})))))`,
   ];
   return [
     `  (func (export "actGrad") (param $dy i32) (param $y i32) (param $d i32) (param $n i32) (param $act i32) (param $acc i32)`,
     `    (param $pBytes i32) (local $i i32) (local $end i32) (local $j i32) (local $a i32) (local $v v128) (local $s f32)`,
     `    (if (local.get $acc) (then (memory.fill (local.get $acc) (i32.const 0) (local.get $pBytes))))`,
-    `    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))`,
-    `    (block $vd (loop $vl`,
-    `      (br_if $vd (i32.ge_u (local.get $i) (local.get $end)))`,
-    ...ind(6, vec),
-    ...ind(6, accumulate("v128", "f32x4.add", 16)),
-    `      (local.set $i (i32.add (local.get $i) (i32.const 16)))`,
-    `      (br $vl)))`,
-    `    (local.set $end (i32.shl (local.get $n) (i32.const 2)))`,
-    `    (block $sd (loop $sl`,
-    `      (br_if $sd (i32.ge_u (local.get $i) (local.get $end)))`,
-    ...ind(6, sca),
-    ...ind(6, accumulate("f32", "f32.add", 4)),
-    `      (local.set $i (i32.add (local.get $i) (i32.const 4)))`,
-    `      (br $sl))))`,
+    ...elementLoops([...vec, ...accumulate("v128", "f32x4.add")], [...sca, ...accumulate("f32", "f32.add")], true),
+    `  )`,
   ];
 }

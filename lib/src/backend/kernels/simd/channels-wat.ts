@@ -8,29 +8,10 @@
 //     (u is read either way: the caller passes v for it when hasU is 0)
 // (BatchNorm: the batch moments, the normalisation, and the input gradient A·dy + B·(x − mean) + C.)
 
+import { elementLoops } from "./loop-wat";
+
 const ind = (k: number, lines: string[]) => lines.map((l) => " ".repeat(k) + l);
 const at = (base: string) => `(i32.add (local.get ${base}) (local.get $j))`;
-
-/** The chunk's loop: `vec` per 4 lanes (i, j byte offsets), then `sca` per element; j wraps at P. */
-function periodLoop(vec: string[], sca: string[]): string[] {
-  return [
-    `    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))`,
-    `    (block $vd (loop $vl`,
-    `      (br_if $vd (i32.ge_u (local.get $i) (local.get $end)))`,
-    ...ind(6, vec),
-    `      (local.set $i (i32.add (local.get $i) (i32.const 16)))`,
-    `      (local.set $j (i32.add (local.get $j) (i32.const 16)))`,
-    `      (if (i32.ge_u (local.get $j) (local.get $pBytes)) (then (local.set $j (i32.const 0))))`,
-    `      (br $vl)))`,
-    `    (local.set $end (i32.shl (local.get $n) (i32.const 2)))`,
-    `    (block $sd (loop $sl`,
-    `      (br_if $sd (i32.ge_u (local.get $i) (local.get $end)))`,
-    ...ind(6, sca),
-    `      (local.set $i (i32.add (local.get $i) (i32.const 4)))`,
-    `      (local.set $j (i32.add (local.get $j) (i32.const 4)))`,
-    `      (br $sl)))`,
-  ];
-}
 
 /** Functions for the module body: the exports "chanSum" and "chanAffine". */
 export function channelFuncs(): string[] {
@@ -40,18 +21,22 @@ export function channelFuncs(): string[] {
     `(local.set $a (i32.add ${at("$acc")} ${off || "(i32.const 0)"}))`,
     `(${t}.store (local.get $a) (${add} (${t}.load (local.get $a)) ${value}))`,
   ];
-  const sum = (t: "v128" | "f32", f: "f32x4" | "f32") => [
-    `(if (i32.eqz (local.get $mode)) (then`,
-    ...ind(2, acc(t, `${f}.add`, u(t))),
-    `) (else (if (i32.eq (local.get $mode) (i32.const 1)) (then`,
-    `  (local.set $d${t === "v128" ? "v" : "s"} (${f}.sub ${u(t)} (${t}.load ${at("$m")})))`,
-    ...ind(2, acc(t, `${f}.add`, `(${f}.mul (local.get $d${t === "v128" ? "v" : "s"}) (local.get $d${t === "v128" ? "v" : "s"}))`)),
-    `) (else`,
-    `  (local.set $d${t === "v128" ? "v" : "s"} ${u(t)})`,
-    ...ind(2, acc(t, `${f}.add`, `(local.get $d${t === "v128" ? "v" : "s"})`)),
-    ...ind(2, acc(t, `${f}.add`, `(${f}.mul (local.get $d${t === "v128" ? "v" : "s"}) (${f}.sub ${v(t)} (${t}.load ${at("$m")})))`, "(local.get $pBytes)")),
-    `))))`,
-  ];
+  const sum = (t: "v128" | "f32", f: "f32x4" | "f32") => {
+    const d = t === "v128" ? "$dv" : "$ds";
+    const m = `(${t}.load ${at("$m")})`;
+    return [
+      `(if (i32.eqz (local.get $mode)) (then`,
+      ...ind(2, acc(t, `${f}.add`, u(t))),
+      `) (else (if (i32.eq (local.get $mode) (i32.const 1)) (then`,
+      `  (local.set ${d} (${f}.sub ${u(t)} ${m}))`,
+      ...ind(2, acc(t, `${f}.add`, `(${f}.mul (local.get ${d}) (local.get ${d}))`)),
+      `) (else`,
+      `  (local.set ${d} ${u(t)})`,
+      ...ind(2, acc(t, `${f}.add`, `(local.get ${d})`)),
+      ...ind(2, acc(t, `${f}.add`, `(${f}.mul (local.get ${d}) (${f}.sub ${v(t)} ${m}))`, "(local.get $pBytes)")),
+      `))))`,
+    ];
+  };
   const affine = (t: "v128" | "f32", f: "f32x4" | "f32") => {
     const zero = t === "v128" ? "(v128.const i32x4 0 0 0 0)" : "(f32.const 0)";
     return [
@@ -65,11 +50,11 @@ export function channelFuncs(): string[] {
     `  (func (export "chanSum") (param $u i32) (param $v i32) (param $n i32) (param $acc i32) (param $pBytes i32) (param $mode i32)`,
     `    (param $m i32) (local $i i32) (local $j i32) (local $end i32) (local $a i32) (local $dv v128) (local $ds f32)`,
     `    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $pBytes) (i32.eq (local.get $mode) (i32.const 2))))`,
-    ...periodLoop(sum("v128", "f32x4"), sum("f32", "f32")),
+    ...elementLoops(sum("v128", "f32x4"), sum("f32", "f32"), true),
     `  )`,
     `  (func (export "chanAffine") (param $u i32) (param $v i32) (param $out i32) (param $n i32) (param $pa i32) (param $pb i32)`,
     `    (param $pc i32) (param $m i32) (param $pBytes i32) (param $hasU i32) (local $i i32) (local $j i32) (local $end i32)`,
-    ...periodLoop(affine("v128", "f32x4"), affine("f32", "f32")),
+    ...elementLoops(affine("v128", "f32x4"), affine("f32", "f32"), true),
     `  )`,
   ];
 }
