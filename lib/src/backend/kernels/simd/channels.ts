@@ -2,10 +2,8 @@
 // threads: per-channel sums (each chunk its own partial sums, added here in float64: the same result for
 // any thread count) and the per-channel affine pass.
 import { type Ops, type TensorInfo, size } from "../util";
-import { ELEMENT_CHUNK, MEMORY_PASS_OPS, type OwnExports, type WasmModule, loaded, offsetOf, pickThreads, runJob } from "./runtime";
+import { ELEMENT_CHUNK, MEMORY_PASS_OPS, type OwnExports, type WasmModule, lcm, loaded, offsetOf, pickThreads, runJob } from "./runtime";
 import { Slot } from "./workers";
-
-const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 
 /**
  * Floats per period of `c` channels: a multiple of lcm(c, 4) (whole vectors) of at least 64, so that a
@@ -13,8 +11,8 @@ const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
  * vectors, held a pass over CIFAR's 16 channels at 0.9 instead of 0.7 ms).
  */
 export function channelPeriod(c: number): number {
-  const lcm = (c * 4) / gcd(c, 4);
-  return lcm * Math.ceil(64 / lcm);
+  const whole = lcm(c, 4);
+  return whole * Math.ceil(64 / whole);
 }
 
 /** Elements per chunk: a multiple of the period (a chunk's lane j is channel j mod c). */

@@ -3,7 +3,7 @@
 // place — no JavaScript pass over the values and no copy of a float32 staging array into the heap.
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../tf";
-import { simdKernels } from "./runtime";
+import { lcm, simdKernels } from "./runtime";
 
 interface Heap {
   _malloc(bytes: number): number;
@@ -72,6 +72,3 @@ export function u8BatchOnWasm(src: Uint8Array, size: number, indices: ArrayLike<
 
 /** Knob for tests and scripts/bench: `own` false builds every batch in JavaScript. */
 export const loaderTuning = { own: true };
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;

@@ -134,6 +134,10 @@ export function runJob(k: WorkerExports, threads: KernelThreads | null, picked: 
   return null;
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+/** Least common multiple: the period, in elements, of per-channel values laid over whole vectors. */
+export const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+
 /** Elements per chunk of a threaded element-wise job (~64 KB: small enough to share, big enough to pay). */
 export const ELEMENT_CHUNK = 16384;
 
