@@ -16,6 +16,8 @@ import { sgdStepTuning } from "tsdl/backend/kernels/optim";
 import { ACT_GRAD, actGradTuning, activationGrad } from "tsdl/backend/kernels/act";
 import { BN_GRAD, BN_TRAIN, batchNormTuning } from "tsdl/backend/kernels/batchnorm";
 import { BatchNorm1d, BatchNorm2d } from "tsdl/nn";
+import { NLL, SOFTMAX_CE, lossTuning } from "tsdl/backend/kernels/loss";
+import { crossEntropy, nllLoss } from "tsdl/train";
 import { Slot } from "tsdl/backend/kernels/simd/workers";
 import { kernelsWat } from "tsdl/backend/kernels/simd/wat";
 import * as fs from "fs";
@@ -121,7 +123,8 @@ afterAll(() => {
 test("the replacements are registered on wasm", () => {
   expect(replacedWasmKernels().sort()).toEqual(
     ["AvgPoolGrad", "BatchMatMul", "Conv2D", "FusedConv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Identity", "MaxPool", "MaxPoolGrad",
-      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "TsdlActGrad", "TsdlBatchNormTrain", "TsdlBatchNormGrad", "Cast"].sort(),
+      "PadV2", "Sum", "Mean", "Tanh", "_FusedMatMul", "TsdlSGDStep", "TsdlActGrad", "TsdlBatchNormTrain", "TsdlBatchNormGrad", "Cast",
+      "TsdlSoftmaxCrossEntropy", "TsdlSoftmaxCrossEntropyGrad", "TsdlNllLoss", "TsdlNllLossGrad"].sort(),
   );
   expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   expect(tf.getBackend()).toBe("wasm");
@@ -1180,6 +1183,83 @@ describe("transposes as the composed kernels do them", () => {
     expect(mismatches).toBe(0);
     backend.disposeData(got.dataId);
     tf.dispose([x, want]);
+  });
+});
+
+describe("classification losses in one kernel forward and one backward (TsdlSoftmaxCrossEntropy, TsdlNllLoss)", () => {
+  afterEach(() => {
+    lossTuning.own = true;
+  });
+  // labels out of range (−1, C) give a row 0 loss and 0 gradient, as the composition's all-zero one-hot row;
+  // logits far apart (±80: exp overflows without the max subtracted), a NaN row, one sample, 1000 classes
+  const cases = [
+    { n: 7, c: 5, labels: [0, 4, 2, 5, -1, 3, 1] },
+    { n: 300, c: 10 },
+    { n: 1, c: 2, labels: [1] },
+    { n: 16, c: 1000 },
+    { n: 4, c: 3, labels: [2, 0, 1, 1], big: true },
+    { n: 5, c: 4, labels: [3, 1, 0, 2, 1], nan: true },
+  ];
+  test.each(cases)("[$n, $c]: value and gradient (dy = 3) vs the composition on cpu, one kernel each way on wasm", async (c) => {
+    const x = values(c.n * c.c, 71).map((v, i) => (c.big ? (i % 2 ? 80 : -80) + v : 4 * v));
+    if (c.nan) x[6] = NaN; // row 1
+    const labels = Int32Array.from(c.labels ?? Array.from({ length: c.n }, (_, i) => (i * 7) % c.c));
+    for (const [name, loss, kernel] of [["crossEntropy", crossEntropy, SOFTMAX_CE], ["nllLoss", nllLoss, NLL]] as const) {
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const spy = jest.spyOn(tf.engine(), "runKernel");
+        const n0 = tf.memory().numTensors;
+        const [v, g] = tf.tidy(() => {
+          const y = tf.tensor1d(labels, "int32");
+          const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.mul(loss(t, y as tf.Tensor1D), 3))(tf.tensor(x, [c.n, c.c]));
+          return [value, grad];
+        });
+        const kernels = spy.mock.calls.map((call) => call[0]);
+        spy.mockRestore();
+        const out = { v: v.dataSync()[0], g: g.dataSync() as Float32Array, kernels };
+        tf.dispose([v, g]);
+        expect(tf.memory().numTensors).toBe(n0);
+        return out;
+      };
+      const got = await run("wasm");
+      expect(got.kernels).toContain(kernel);
+      expect(got.kernels).toContain(`${kernel}Grad`);
+      expect(got.kernels).not.toContain("OneHot");
+      const want = await run("cpu");
+      await tf.setBackend("wasm");
+      expect(want.kernels).not.toContain(kernel);
+      if (c.nan) {
+        // cross-entropy: NaN on both sides. nllLoss picks x[row, label] as torch's gather does, so a NaN
+        // elsewhere in a row leaves it finite (the composition's one-hot product, 0·NaN, made it NaN)
+        if (name === "nllLoss") {
+          const picked = Array.from(labels, (l, i) => x[i * c.c + l]);
+          expect(got.v).toBeCloseTo((-3 * picked.reduce((a, b) => a + b, 0)) / c.n, 5);
+        } else expect([got.v, want.v].map(Number.isNaN)).toEqual([true, true]);
+        // the NaN row's gradient is NaN on both sides (cross-entropy), the others agree
+        expect(Array.from(got.g).map(Number.isNaN)).toEqual(Array.from(want.g).map(Number.isNaN));
+        const finite = (a: Float32Array) => a.map((v) => (Number.isNaN(v) ? 0 : v));
+        expect(relErr(finite(got.g), finite(want.g))).toBeLessThan(1e-5);
+        continue;
+      }
+      expect(Math.abs(got.v - want.v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want.v)));
+      const e = relErr(got.g, want.g);
+      expect(e).toBeLessThan(1e-5);
+      record(`${kernel} (gradient)`, e);
+    }
+  });
+
+  test("the knob off composes the loss of tf ops on wasm too (same values)", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor(values(40, 72), [8, 5]);
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 9], "int32");
+    const a = crossEntropy(x, y);
+    lossTuning.own = false;
+    const spy = jest.spyOn(tf.engine(), "runKernel");
+    const b = crossEntropy(x, y);
+    expect(spy.mock.calls.map((call) => call[0])).not.toContain(SOFTMAX_CE);
+    spy.mockRestore();
+    expect(Math.abs(a.dataSync()[0] - b.dataSync()[0])).toBeLessThan(1e-6);
+    tf.dispose([x, y, a, b]);
   });
 });
 

@@ -8,6 +8,8 @@ import {
   WASM_VERSION, checkWasmVersion, patchWorkerScript, unrefPthreadWorkers, wasmThreadsCacheDir, writeFileAtomic,
 } from "tsdl/backend/threads";
 import { Slot, closeJob, joinJob, openJob } from "tsdl/backend/kernels/simd/workers";
+import { kernelThreads } from "tsdl/backend/kernels/simd";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 jest.setTimeout(60000);
 
@@ -68,6 +70,57 @@ test("job protocol: a worker joins only the open job of its generation; the call
   expect(g3).toBe(-0x80000000);
   expect([joinJob(c, 0x7fffffff), joinJob(c, g3)]).toEqual([false, true]);
   expect(closeJob(c)).toBe(1);
+});
+
+test("a job reaches the workers whether they poll for it or sleep (notified only when asleep)", async () => {
+  await init({ quiet: true });
+  const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+  if (!threads || threads.threads < 2) return console.log("one thread here: nothing to wake");
+  const workers = threads.threads - 1;
+  const c = threads.control;
+  const spin0 = threads.workerSpinMs;
+  const a = tf.randomNormal([256, 384]);
+  const b = tf.randomNormal([384, 256]);
+  const want = tf.tidy(() => tf.matMul(a, b).dataSync());
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Whether `f` holds within `ms` (polled: a loaded machine schedules the workers late). */
+  const within = async (f: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !f() && Date.now() < end; ) await sleepMs(2);
+    return f();
+  };
+  const product = () => {
+    const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+    let same = got.length === want.length;
+    for (let j = 0; same && j < got.length; j++) same = got[j] === want[j];
+    expect(same).toBe(true);
+  };
+  const spy = jest.spyOn(threads, "run");
+  try {
+    // no poll: after a job every worker sleeps (counted), and the next job wakes them
+    threads.workerSpinMs = 0;
+    product();
+    expect(await within(() => Atomics.load(c, Slot.SLEEPERS) === workers, 2000)).toBe(true);
+    spy.mockClear();
+    for (let i = 0; i < 10; i++) product();
+    // woken: a worker took samples in some of these jobs (a join can miss one: the caller then does it all)
+    const tookPart = () => spy.mock.results.some((r) => (r.value as number[]).slice(1).some((n) => n > 0));
+    expect(tookPart()).toBe(true);
+    // a long poll: after a job the workers poll instead of sleeping (none counted), and take the next job
+    threads.workerSpinMs = 2000;
+    product();
+    expect(await within(() => Atomics.load(c, Slot.SLEEPERS) === 0, 2000)).toBe(true);
+    spy.mockClear();
+    for (let i = 0; i < 10; i++) {
+      product();
+      await sleepMs(1);
+    }
+    expect(tookPart()).toBe(true);
+  } finally {
+    spy.mockRestore();
+    threads.workerSpinMs = spin0;
+    tf.tidy(() => tf.matMul(a, b)); // a last job: the workers read the default poll again
+    tf.dispose([a, b]);
+  }
 });
 
 test("writeFileAtomic writes through a temporary name and leaves none behind", () => {
@@ -243,7 +296,7 @@ init({ quiet: true }).then((info) => {
   };
   const [plain, threaded] = [await result("1"), await result("2")];
   expect([plain.threads, threaded.threads]).toEqual([1, 2]);
-  expect(plain.kernels).toEqual(["TsdlActGrad", "TsdlBatchNormGrad", "TsdlBatchNormTrain", "TsdlSGDStep"]);
+  expect(plain.kernels).toEqual(["TsdlActGrad", "TsdlBatchNormGrad", "TsdlBatchNormTrain", "TsdlSGDStep", "TsdlSoftmaxCrossEntropy", "TsdlSoftmaxCrossEntropyGrad"]);
   expect(plain.losses.every(Number.isFinite)).toBe(true);
   expect(plain.losses[3]).toBeLessThan(plain.losses[0]);
   plain.losses.forEach((l, i) => expect(Math.abs(l - threaded.losses[i])).toBeLessThan(1e-4 * Math.abs(l)));

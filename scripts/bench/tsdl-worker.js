@@ -191,9 +191,9 @@ async function main() {
     const a = acc[md];
     out[md] = {
       ...res, mode: md,
-      medMs: r1(median(a.cycle)),
+      medMs: r2(median(a.cycle)),
       minMs: r1(Math.min(...a.cycle)),
-      stepMs: r1(median(a.step)), // loop: without the loader's batch building
+      stepMs: r2(median(a.step)), // loop: without the loader's batch building
       meanMs: r1(a.totalMs / steps), // loop: includes fit's setup and end-of-epoch read-back
       cpuMs: r1(a.cpuUs / 1000 / steps), // all threads; steadier than wall time under load
       numTensors: [a.counts[0][0], a.counts[a.counts.length - 1][1]],

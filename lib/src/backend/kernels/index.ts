@@ -10,6 +10,7 @@ import { ACT_GRAD, actGrad, reluGrad, tanhGrad } from "./act";
 import { BN_GRAD, BN_TRAIN, batchNormGrad, batchNormTrain, batchNormTrainGrad } from "./batchnorm";
 import { tf } from "../tf";
 import { avgPoolGrad, maxPool, maxPoolGrad } from "./pool";
+import * as loss from "./loss";
 import { type Replacement, replaceWasmKernel, replacedWasmKernels, originalKernel } from "./util";
 
 export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
@@ -32,6 +33,10 @@ export const WASM_REPLACEMENTS: Readonly<Record<string, Replacement>> = {
   [ACT_GRAD]: actGrad,
   [BN_TRAIN]: batchNormTrain,
   [BN_GRAD]: batchNormGrad,
+  [loss.SOFTMAX_CE]: loss.softmaxCrossEntropy,
+  [loss.SOFTMAX_CE_GRAD]: loss.softmaxCrossEntropyGrad,
+  [loss.NLL]: loss.nllLoss,
+  [loss.NLL_GRAD]: loss.nllLossGrad,
 };
 
 /** Registers every replacement on the wasm backend, and the gradients that use them (idempotent). */
@@ -40,6 +45,8 @@ export function registerWasmKernels(): void {
   tf.registerGradient(tanhGrad);
   tf.registerGradient(reluGrad);
   tf.registerGradient(batchNormTrainGrad);
+  tf.registerGradient(loss.softmaxCrossEntropyGradConfig);
+  tf.registerGradient(loss.nllLossGradConfig);
 }
 
 export { replacedWasmKernels, originalKernel };

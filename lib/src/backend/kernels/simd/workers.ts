@@ -47,8 +47,11 @@ const Slot = {
   TSTRIDE: 22,
   P: 23, // 12 parameters of kind 4: H, W, C, oh, ow, kh, kw, sh, sw, top, left, write
   JOIN: 35, // the job's generation (GEN & JOIN_GEN) << 7 | closed (64) | workers that joined it (see run())
+  SLEEPERS: 36, // workers asleep on GEN (the caller notifies only then: see the worker's loop)
+  CALLER_WAITS: 37, // 1 while the caller sleeps on DONE (a worker notifies only then)
+  SPIN_US: 38, // how long a worker polls GEN after a job before it sleeps, in µs (KernelThreads.workerSpinMs)
   /** per thread t (0 = the caller): READY, COUNT (samples taken), PART (its dW), PANELS, SCRATCH */
-  THREAD: 36,
+  THREAD: 39,
 } as const;
 const ThreadSlot = { READY: 0, COUNT: 1, PART: 2, PANELS: 3, SCRATCH: 4, SIZE: 5 } as const;
 // exported by a list: tsc would rewrite an exported const's uses as exports.X, which the worker lacks
@@ -221,10 +224,22 @@ const Slot = ${JSON.stringify(Slot)}, ThreadSlot = ${JSON.stringify(ThreadSlot)}
 const takeSamples = ${takeSamples.toString()};
 const JOIN_GEN = ${JOIN_GEN};
 const joinJob = ${joinJob.toString()};
+const { performance } = require("perf_hooks");
 let seen = Atomics.load(c, ${Slot.GEN});
 Atomics.store(c, ${Slot.THREAD} + t * ${ThreadSlot.SIZE}, 1);
 for (;;) {
-  Atomics.wait(c, ${Slot.GEN}, seen);
+  // a step's jobs come back to back: poll a little before sleeping (a futex wake costs ~10 µs on each side)
+  const spin = Atomics.load(c, ${Slot.SPIN_US});
+  if (spin > 0) {
+    const end = performance.now() + spin / 1000;
+    while (Atomics.load(c, ${Slot.GEN}) === seen && performance.now() < end);
+  }
+  if (Atomics.load(c, ${Slot.GEN}) === seen) {
+    // counted before the wait's own check of GEN: a caller that bumps GEN after it sees this count
+    Atomics.add(c, ${Slot.SLEEPERS}, 1);
+    Atomics.wait(c, ${Slot.GEN}, seen);
+    Atomics.sub(c, ${Slot.SLEEPERS}, 1);
+  }
   seen = Atomics.load(c, ${Slot.GEN});
   if (!joinJob(c, seen)) continue;
   try {
@@ -235,7 +250,7 @@ for (;;) {
     Atomics.store(c, ${Slot.THREAD} + t * ${ThreadSlot.SIZE}, 0);
   } finally {
     Atomics.add(c, ${Slot.DONE}, 1);
-    Atomics.notify(c, ${Slot.DONE});
+    if (Atomics.load(c, ${Slot.CALLER_WAITS})) Atomics.notify(c, ${Slot.DONE});
   }
 }
 `;
@@ -259,6 +274,18 @@ export class KernelThreads {
    */
   callerSpinMs = 0.1;
 
+  /**
+   * How long a worker polls for the next job after one before it sleeps, in ms: a training step's jobs
+   * come back to back (the MLP: ~7 a step, 0.1–0.5 ms apart), and a sleeping worker costs a futex wake on
+   * the caller's side (~10 µs a job) and wakes late. It polls on its own core, between jobs only.
+   */
+  get workerSpinMs(): number {
+    return Atomics.load(this.control, Slot.SPIN_US) / 1000;
+  }
+  set workerSpinMs(ms: number) {
+    Atomics.store(this.control, Slot.SPIN_US, Math.max(0, Math.round(ms * 1000)));
+  }
+
   /** Threads in all, the caller included (at most MAX_THREADS: the control block's size). */
   readonly threads: number;
 
@@ -267,6 +294,7 @@ export class KernelThreads {
     this.threads = Math.min(threads, MAX_THREADS);
     this.control = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
     this.control[Slot.THREAD + ThreadSlot.READY] = 1; // the caller
+    this.workerSpinMs = 0.5;
     // guarded: bundlers for the browser have no worker_threads (the kernels then run on one thread)
     const { Worker } = require("worker_threads") as { Worker: new (src: string, o: object) => NodeWorker };
     for (let t = 1; t < this.threads; t++) {
@@ -328,7 +356,8 @@ export class KernelThreads {
     c[Slot.FAILED] = 0;
     openJob(c); // (see joinJob)
     Atomics.add(c, Slot.GEN, 1); // seq-cst: the job slots above are visible to whoever sees the new GEN
-    Atomics.notify(c, Slot.GEN);
+    // a worker that counted itself asleep after this add sees the new GEN in its wait (no wake needed)
+    if (Atomics.load(c, Slot.SLEEPERS) > 0) Atomics.notify(c, Slot.GEN);
     takeSamples(k, c, 0);
     const workers = closeJob(c);
     const t0 = Date.now();
@@ -336,9 +365,17 @@ export class KernelThreads {
       const end = performance.now() + this.callerSpinMs;
       while (Atomics.load(c, Slot.DONE) < workers && performance.now() < end);
     }
-    for (let d = Atomics.load(c, Slot.DONE); d < workers; d = Atomics.load(c, Slot.DONE)) {
-      if (Atomics.wait(c, Slot.DONE, d, 1000) === "timed-out" && Date.now() - t0 > WAIT_MS) {
-        throw new Error(`tsdl: own kernel worker threads did not answer in ${WAIT_MS / 1000} s. Set TSDL_THREADS=1.`);
+    if (Atomics.load(c, Slot.DONE) < workers) {
+      // (as for SLEEPERS: a worker done after this store sees it and notifies)
+      Atomics.store(c, Slot.CALLER_WAITS, 1);
+      try {
+        for (let d = Atomics.load(c, Slot.DONE); d < workers; d = Atomics.load(c, Slot.DONE)) {
+          if (Atomics.wait(c, Slot.DONE, d, 1000) === "timed-out" && Date.now() - t0 > WAIT_MS) {
+            throw new Error(`tsdl: own kernel worker threads did not answer in ${WAIT_MS / 1000} s. Set TSDL_THREADS=1.`);
+          }
+        }
+      } finally {
+        Atomics.store(c, Slot.CALLER_WAITS, 0);
       }
     }
     if (c[Slot.FAILED]) {
