@@ -885,6 +885,9 @@ describe("the loader's uint8 batches built in the wasm heap (affineU8)", () => {
     { shape: [32, 32, 3], n: 5, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.243, 0.261] },
     { shape: [3, 1, 5], n: 7, mean: [0.1, 0.2, 0.3, 0.4, 0.5], std: [1, 2, 3, 4, 5] }, // pattern of 20, odd total
     { shape: [1, 1, 1], n: 3, mean: [0.5], std: [2] },
+    // on every thread from 125 K values: chunks of a multiple of the pattern (12 floats for 3 channels)
+    { shape: [32, 32, 3], n: 61, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.243, 0.261], threaded: true },
+    { shape: [28, 28, 1], n: 300, mean: [0.1307], std: [0.3081], threaded: true },
   ])("$shape × $n: bit-identical to the JavaScript path, no tensor left behind", async (c) => {
     await tf.setBackend("wasm");
     const size = c.shape.reduce((a, b) => a * b, 1);
@@ -900,7 +903,12 @@ describe("the loader's uint8 batches built in the wasm heap (affineU8)", () => {
       return r;
     };
     const before = tf.memory().numTensors;
-    expect(get(true)).toEqual(get(false));
+    const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
+    const spy = threads ? jest.spyOn(threads, "run") : null;
+    const own = get(true);
+    if (spy && "threaded" in c) expect(spy).toHaveBeenCalled();
+    spy?.mockRestore();
+    expect(own).toEqual(get(false));
     expect(tf.memory().numTensors).toBe(before);
   });
 

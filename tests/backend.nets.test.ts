@@ -1,5 +1,8 @@
 // End to end: the parameter gradients of reference nets on wasm (all replacement kernels) vs cpu.
 import { tf, init, kernelProfiler } from "tsdl/backend";
+import { matMulTuning } from "tsdl/backend/kernels/matmul";
+import { MLP, manualSeed } from "tsdl/nn";
+import { crossEntropy } from "tsdl/train";
 
 jest.setTimeout(120000);
 
@@ -115,6 +118,47 @@ test.each(Object.keys(NETS))("%s: variableGrads on wasm match cpu (relative 1e-4
   const e = Math.max(...Object.values(worst));
   console.log(`${name}: worst relative gradient error ${e.toExponential(2)}`, JSON.stringify(worst));
   expect(e).toBeLessThan(1e-4);
+});
+
+test.each([true, false])("tsdl's MLP + crossEntropy on wasm (own GEMM %s: rank-2 _FusedMatMul, one-kernel loss) match cpu", async (own) => {
+  manualSeed(5);
+  const model = new MLP([784, 64, 32, 10]);
+  const x = tf.tensor(seeded(6 * 784, 9, 1), [6, 28, 28, 1]);
+  const y = tf.tensor1d([0, 3, 9, 1, 1, 7], "int32");
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const spy = jest.spyOn(tf.engine(), "runKernel");
+    const out = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), y), model.parameters());
+      return { loss: value.dataSync()[0], grads: model.parameters().map((p) => grads[p.name].dataSync() as Float32Array) };
+    });
+    const names = spy.mock.calls.map((c) => c[0]);
+    spy.mockRestore();
+    return { ...out, names };
+  };
+  matMulTuning.own = own;
+  try {
+    const got = await run("wasm");
+    // the Linear layers' product takes x and W as they are on wasm (no Reshape around it, forward or back)
+    expect(got.names.filter((n) => n === "Reshape").length).toBe(1); // the flatten
+    expect(got.names).toContain("TsdlSoftmaxCrossEntropy");
+    const want = await run("cpu");
+    expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-5 * Math.abs(want.loss));
+    got.grads.forEach((g, i) => {
+      let m = 0;
+      let ref = 0;
+      for (let j = 0; j < g.length; j++) {
+        m = Math.max(m, Math.abs(g[j] - want.grads[i][j]));
+        ref = Math.max(ref, Math.abs(want.grads[i][j]));
+      }
+      expect(m / (ref || 1)).toBeLessThan(1e-4);
+    });
+  } finally {
+    matMulTuning.own = true;
+    await tf.setBackend("wasm");
+    tf.dispose([x, y]);
+    model.dispose();
+  }
 });
 
 test("kernelProfiler: per-kernel times of a training step, composed kernels' inner calls apart", async () => {

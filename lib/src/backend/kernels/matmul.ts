@@ -96,9 +96,13 @@ function untransposed(kernel: Kernel): Replacement {
         const w = weightsFor(o, kernel, tA ? a : swapLast2(o, a)); // op(A)ᵀ  [.., K, M]
         return o.out(swapLast2(o, o.orig(kernel, { a: x, b: w }, plain)));
       }
+      // (wasm's _FusedMatMul reads rank-3 shapes; tsdl's Linear gives it rank 2 on this backend)
+      const flat = kernel === "_FusedMatMul" && ra === 2 && rb === 2;
       const a2 = tA ? swapLast2(o, a) : a;
       const b2 = weightsFor(o, kernel, tB ? swapLast2(o, b) : b);
-      return o.out(o.orig(kernel, { ...inputs, a: a2, b: b2 }, plain));
+      const r3 = (t: TensorInfo) => (flat ? o.reshape(t, [1, ...t.shape]) : t);
+      const c = o.orig(kernel, { ...inputs, a: r3(a2), b: r3(b2) }, plain);
+      return o.out(flat ? o.reshape(c, [m, n]) : c);
     });
   };
 }

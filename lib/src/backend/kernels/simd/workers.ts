@@ -39,7 +39,8 @@ const Slot = {
   //    2, inside x (N samples, x at X, y at DY; P: H, W, C, oh, ow); 10: activation gradient (N chunks of
   //    OW elements of M, dy at DY, y at X, d at OFFS; P: activation, bytes of a chunk's bias sums (0:
   //    none), where they start); 11, 12: per-channel sums and affine pass (./channels-wat.ts; N chunks of OW
-  //    elements of M)
+  //    elements of M); 13: the loader's uint8 → float32 affine pass (N chunks of OW bytes of M at X, float32
+  //    at DY; P: the scale and shift patterns, their period)
   BIAS: 18, // Conv2D: the bias (byte offset, 0: none), then relu (1) or not (0)
   RELU: 19,
   TILES: 20, // Conv2D: per 4-row tile, the part of K it needs (byte offset, 0: all of K), see ./wat.ts
@@ -80,6 +81,7 @@ export interface WorkerExports {
     hasU: number): void;
   actGrad(dy: number, y: number, d: number, n: number, act: number, acc: number, pBytes: number): void;
   maxPool22(x: number, y: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number): void;
+  affineU8(src: number, dst: number, n: number, scale: number, shift: number, p: number): void;
   avgPoolGrad(dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, top: number, left: number, q: number): void;
 }
@@ -103,6 +105,10 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
     const len = Math.min(ow, c[Slot.M] - b * ow);
     if (kind === 2) {
       k.tanh(u(Slot.X) + at, u(Slot.DY) + at, len);
+      continue;
+    }
+    if (kind === 13) {
+      k.affineU8(u(Slot.X) + b * ow, u(Slot.DY) + at, len, qu(0), qu(1), q(2));
       continue;
     }
     if (kind === 8) {
