@@ -593,9 +593,11 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
     ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
   });
   // K 1100: three K chunks (512); M 37: row blocks plus a partial one; N 13: a narrow last panel; K odd:
-  // packBT's element-by-element tail; M 512 with tA: a 2 KB row stride
+  // packBT's element-by-element tail; M 512 with tA: a 2 KB row stride. From 3 panels (N ≥ 17) A is packed
+  // first (packA4): N 29 with K 1100 (chunks, a partial last tile), K 514 (a last chunk of 2 k's), N 21
   const cases = [
     { m: 37, k: 1100, n: 13 }, { m: 9, k: 7, n: 8 }, { m: 64, k: 130, n: 21 }, { m: 1, k: 3, n: 1 }, { m: 512, k: 6, n: 5 },
+    { m: 37, k: 1100, n: 29 }, { m: 30, k: 514, n: 24 },
   ].flatMap((c) => [false, true].flatMap((tA) => [false, true].map((tB) => ({ ...c, tA, tB }))));
   test.each(cases)("$m×$k × $k×$n tA=$tA tB=$tB: fused bias + relu, plain product, gradients (threads share the rows)", async (c) => {
     ownKernelTuning.flopsPerThread = 0;

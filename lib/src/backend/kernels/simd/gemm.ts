@@ -6,6 +6,11 @@ import { Slot, ThreadSlot } from "./workers";
 
 /** K per chunk of the own GEMM: 4 rows × 512 floats of A (8 KB) and a 16 KB panel chunk stay in L1. */
 export const GEMM_KC = 512;
+/**
+ * Knob for tests and scripts/bench: the panels of B (8 columns each) from which A is packed first, each
+ * packed tile then serving them all (fewer, and the copy costs more than the faster reads save).
+ */
+export const gemmTuning = { packMinPanels: 3 };
 /** Bytes of A per row block and K chunk (see matMulOwn). */
 const GEMM_A_BLOCK = 64 * 1024;
 
@@ -47,7 +52,11 @@ export function matMulOwn(o: Ops, k: OwnExports, a: TensorInfo, b: TensorInfo, t
   const tilesPerBlock = R / TILE_ROWS;
   const panelBytes = K * Math.ceil(N / 8) * 32;
   const tstride = 16 * tilesPerBlock;
-  const block = mod._malloc(8 * R + chunks * tstride + panelBytes + T * 32 * TILE_ROWS);
+  // A packed per thread when its tiles serve enough panels to pay for the copy (see pack-wat.ts packA4)
+  const kcMax = Math.min(K, GEMM_KC);
+  const pack = Math.ceil(N / 8) >= gemmTuning.packMinPanels;
+  const packBytes = pack ? tilesPerBlock * kcMax * 16 : 0;
+  const block = mod._malloc(8 * R + chunks * tstride + panelBytes + T * 32 * TILE_ROWS + (pack ? 4 * R + T * packBytes : 0));
   try {
     const heap = memory.buffer;
     // row offsets of a full block, then of the last partial one (rows past its end: its last row's)
@@ -61,6 +70,11 @@ export function matMulOwn(o: Ops, k: OwnExports, a: TensorInfo, b: TensorInfo, t
       for (let t = 0; t < tilesPerBlock; t++) tt.set([0, 1, k0, Math.min(GEMM_KC, K - k0)], 4 * (q * tilesPerBlock + t));
     }
     const panels = tiles + chunks * tstride;
+    const packed = panels + panelBytes + T * 32 * TILE_ROWS; // the packed tiles' row offsets, then each thread's tiles
+    if (pack) {
+      const po = new Int32Array(heap, packed, R);
+      for (let m = 0; m < R; m++) po[m] = (m >> 2) * kcMax * 16 + (m & 3) * 4;
+    }
     const [pa, pb, pc] = [offsetOf(o, a), offsetOf(o, b), offsetOf(o, out)];
     if (tB) k.packBT(pb, K * 4, K, N, panels);
     else k.packB(pb, N * 4, K, N, panels);
@@ -69,8 +83,9 @@ export function matMulOwn(o: Ops, k: OwnExports, a: TensorInfo, b: TensorInfo, t
       [Slot.X, pa], [Slot.XSTEP, R * rowStep], [Slot.DY, pc], [Slot.DYSTEP, R * N * 4],
       [Slot.OFFS, block], [Slot.M, R], [Slot.OW, K], [Slot.CS, tA ? M * 4 : 4], [Slot.RS, 0], [Slot.CO, N],
       [Slot.BIAS, bias ? offsetOf(o, bias) : 0], [Slot.RELU, relu ? 1 : 0], [Slot.TILES, tiles], [Slot.CHUNKS, chunks],
-      [Slot.TSTRIDE, tstride]];
-    const scratch = (i: number): Array<[number, number]> => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS]];
+      [Slot.TSTRIDE, tstride], [Slot.P, pack ? packed : 0], [Slot.P + 1, kcMax * 16], [Slot.P + 2, GEMM_KC]];
+    const scratch = (i: number): Array<[number, number]> => [[ThreadSlot.PANELS, panels], [ThreadSlot.SCRATCH, panels + panelBytes + i * 32 * TILE_ROWS],
+      [ThreadSlot.PART, packed + 4 * R + i * packBytes]];
     runJob(k, threads, pickThreads(threads, blocks, 2 * M * N * K), job, scratch);
   } finally {
     mod._free(block);

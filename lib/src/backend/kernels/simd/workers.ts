@@ -28,6 +28,7 @@ const Slot = {
   // 2: Tanh (X → DY, M elements in N chunks of OW elements); 3: GEMM (N blocks of M rows of A at X + b·XSTEP
   // into DY + b·DYSTEP, the last one OH rows if OH > 0; K = OW in CHUNKS chunks, each with its tile table
   // at TILES + chunk·TSTRIDE);
+  // (P0: with A packed, the packed tiles' row offsets, P1 the bytes per packed tile, P2 k's per chunk);
   // 4: MaxPoolGrad (N samples, x at X, dy at DY, dx at OFFS, the geometry in P);
   // 5: Winograd F(2×2, 3×3) conv (N samples of the padded x at X + b·XSTEP → DY + b·DYSTEP; P: Wp, ci, th,
   //    tw, co, oh, ow, bytes of one ξ's panels; OFFS the tile rows' offsets; each thread V at PART, M after);
@@ -82,6 +83,7 @@ export interface WorkerExports {
   actGrad(dy: number, y: number, d: number, n: number, act: number, acc: number, pBytes: number): void;
   maxPool22(x: number, y: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number): void;
   affineU8(src: number, dst: number, n: number, scale: number, shift: number, p: number): void;
+  packA4(a: number, offs: number, tiles: number, k: number, cs: number, dst: number, tstride: number): void;
   avgPoolGrad(dy: number, dx: number, b0: number, b1: number, H: number, W: number, C: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, top: number, left: number, q: number): void;
 }
@@ -169,6 +171,18 @@ export function takeSamples(k: WorkerExports, c: Int32Array, t: number): void {
       // (the last block has OH rows when OH > 0, their offsets at OFFS + 4·M)
       const chunks = c[Slot.CHUNKS];
       const last = b === n - 1 && oh > 0;
+      if (q(0)) {
+        // A packed first, per K chunk of P2 k's, into this thread's PART as 4-row tiles [k][4] (P1 bytes
+        // apart; their row offsets at P0): macroConv then reads them 16 bytes a k (see pack-wat.ts packA4)
+        const rows = last ? oh : c[Slot.M];
+        for (let kc = 0, k0 = 0; kc < chunks; kc++, k0 += q(2)) {
+          k.packA4(u(Slot.X) + b * c[Slot.XSTEP] + k0 * c[Slot.CS], u(Slot.OFFS) + (last ? 4 * c[Slot.M] : 0), (rows + 3) >> 2,
+            Math.min(q(2), ow - k0), c[Slot.CS], part, q(1));
+          k.macroConv(part - 16 * k0, qu(0), rows, panels, 1, ow, 16, 0, co, u(Slot.DY) + b * c[Slot.DYSTEP], co * 4, kc > 0 ? 1 : 0,
+            scratch, kc === 0 ? u(Slot.BIAS) : 0, chunks === 1 ? c[Slot.RELU] : 0, u(Slot.TILES) + kc * c[Slot.TSTRIDE]);
+        }
+        continue;
+      }
       for (let kc = 0; kc < chunks; kc++) {
         k.macroConv(u(Slot.X) + b * c[Slot.XSTEP], u(Slot.OFFS) + (last ? 4 * c[Slot.M] : 0), last ? oh : c[Slot.M], panels, 1, ow,
           c[Slot.CS], c[Slot.RS], co,
