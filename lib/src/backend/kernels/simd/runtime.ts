@@ -142,7 +142,12 @@ export const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 export const ELEMENT_CHUNK = 16384;
 
 /** A float32 value's bits as an int32: how a job passes a float through the control block. */
-export const floatBits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0];
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
+export const floatBits = (v: number): number => {
+  bitsF32[0] = v;
+  return bitsI32[0];
+};
 
 export const offsetOf = (o: Ops, t: TensorInfo): number => o.backend.dataIdMap.get(t.dataId).memoryOffset;
 
