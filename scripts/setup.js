@@ -15,6 +15,8 @@ const KERNEL_NAME = "tslab";
 const APT_JUPYTER = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "jupyter-client", "python3-ipykernel"];
 const APT_DATA = ["dataset-fashion-mnist", "python3-sklearn", "python3-skimage"];
 const APT_BROWSER = ["chromium"];
+// OpenBLAS: tsdl's wasm backend runs its matrix products on it when present (lib/src/backend/blas.ts)
+const APT_BLAS = ["libopenblas0-pthread"];
 
 class SetupError extends Error {}
 
@@ -145,6 +147,13 @@ function ensureDataPackages() {
   log(`optional data packages missing (tsdl will download instead): sudo apt-get install ${aptMissing(APT_DATA).join(" ")}`);
 }
 
+/** OpenBLAS for the wasm backend's matrix products: optional (wasm's own GEMM otherwise), say so if absent. */
+function ensureBlasPackage() {
+  if (!fs.existsSync("/etc/debian_version")) return;
+  if (aptInstall(APT_BLAS, "OpenBLAS (the matrix products of the wasm backend)")) return;
+  log(`optional: sudo apt-get install ${APT_BLAS.join(" ")} (matrix products on OpenBLAS, 2-4x faster than wasm's)`);
+}
+
 // ---------------------------------------------------------------- the tslab kernelspec
 function kernelSpecPath() {
   return path.join(JUPYTER_DATA, "kernels", KERNEL_NAME, "kernel.json");
@@ -195,6 +204,7 @@ function setup({ data = true } = {}) {
   ensureBuild();
   const jupyter = ensureJupyter();
   if (data) ensureDataPackages();
+  ensureBlasPackage();
   ensureKernel(jupyter.python);
   return jupyter;
 }
@@ -216,5 +226,5 @@ function guard(main) {
 
 module.exports = {
   ROOT, JUPYTER_DATA, KERNEL_NAME, APT_BROWSER, SetupError, log, run, setup, guard, ensureDeps, ensureBuild,
-  ensureJupyter, ensureKernel, ensureDataPackages, jupyterEnv, aptInstall, aptMissing, findJupyter, isDebianRoot, os,
+  ensureJupyter, ensureKernel, ensureDataPackages, ensureBlasPackage, jupyterEnv, aptInstall, aptMissing, findJupyter, isDebianRoot, os,
 };

@@ -1,5 +1,5 @@
 // tsdl's replacement wasm kernels against the tfjs cpu backend: values and gradients.
-import { tf, init, kernelProfiler, replacedWasmKernels } from "tsdl/backend";
+import { tf, init, backendInfo, kernelProfiler, replacedWasmKernels } from "tsdl/backend";
 import { Ops, canonicalPermutation } from "tsdl/backend/kernels/util";
 import { filterChunk, filterGradTuning, inputGradTuning } from "tsdl/backend/kernels/conv";
 import { poolTuning } from "tsdl/backend/kernels/pool";
@@ -9,6 +9,8 @@ import { forwardConvTuning } from "tsdl/backend/kernels/conv-forward";
 import { kernelThreads, ownKernelTuning, simdKernels, windowParts, winogradTuning } from "tsdl/backend/kernels/simd";
 import * as gemmModule from "tsdl/backend/kernels/simd/gemm";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
+import { blasTuning } from "tsdl/backend/kernels/blas-gemm";
+import * as blasGemmModule from "tsdl/backend/kernels/blas-gemm";
 import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
 import { TensorDataset } from "tsdl/data";
 import { SGD } from "tsdl/optim";
@@ -588,7 +590,12 @@ describe("BatchMatMul / _FusedMatMul with transposes", () => {
 });
 
 describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", () => {
+  // (the native BLAS, when init() loaded one, takes these products first: off here)
+  beforeEach(() => {
+    blasTuning.use = false;
+  });
   afterEach(() => {
+    blasTuning.use = true;
     matMulTuning.own = true;
     ownKernelTuning.flopsPerThread = DEFAULT_FLOPS_PER_THREAD;
   });
@@ -644,6 +651,128 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
       record("_FusedMatMul", e);
     },
   );
+});
+
+describe("products on the native BLAS (OpenBLAS or Accelerate through koffi, when init() found one)", () => {
+  /** Debian's OpenBLAS (libopenblas0-pthread, which npm test's set-up installs): tsdl must find it. */
+  const DEBIAN_OPENBLAS = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
+  const none = () => {
+    if (blasTuning.blas) return false;
+    console.log("no native BLAS on this machine (sudo apt-get install libopenblas0-pthread): products stay on wasm");
+    return true;
+  };
+  afterEach(() => {
+    blasTuning.use = true;
+  });
+
+  test("Debian's OpenBLAS, when installed, is what init() loaded, at the kernels' thread count", () => {
+    if (!fs.existsSync(DEBIAN_OPENBLAS)) return console.log(`${DEBIAN_OPENBLAS} absent: nothing to find`);
+    expect(backendInfo()?.blas).toMatch(/^OpenBLAS /);
+    expect(blasTuning.blas?.threads).toBe(backendInfo()?.threads);
+  });
+
+  // the own GEMM's cases (K chunks, partial tiles, a 2 KB row stride with tA), and 1×1 products
+  const cases = [
+    { m: 37, k: 1100, n: 13 }, { m: 9, k: 7, n: 8 }, { m: 64, k: 130, n: 21 }, { m: 1, k: 3, n: 1 }, { m: 512, k: 6, n: 5 },
+    { m: 120, k: 300, n: 40 },
+  ].flatMap((c) => [false, true].flatMap((tA) => [false, true].map((tB) => ({ ...c, tA, tB }))));
+  test.each(cases)("$m×$k × $k×$n tA=$tA tB=$tB: fused bias + relu, plain product, gradients, in place on the heap", async (c) => {
+    if (none()) return;
+    const spy = jest.spyOn(blasGemmModule, "matMulBlas");
+    const own = jest.spyOn(gemmModule, "matMulOwn");
+    try {
+      const e = await compare(
+        [
+          { shape: c.tA ? [c.k, c.m] : [c.m, c.k], data: values(c.m * c.k, 70) },
+          { shape: c.tB ? [c.n, c.k] : [c.k, c.n], data: values(c.k * c.n, 71) },
+          { shape: [c.n], data: values(c.n, 72) },
+        ],
+        (a, b, bias) => {
+          const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+            tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: c.tA, transposeB: c.tB, bias: z, activation: "relu" });
+          return [fused(a, b, bias), tf.matMul(a, b, c.tA, c.tB), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
+        },
+      );
+      record("BLAS GEMM", e);
+      // forward (fused and plain) and both gradients' products
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(4);
+      expect(own).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      own.mockRestore();
+    }
+  });
+
+  test("K = 0: the bias, then relu; M·N = 0: an empty output", async () => {
+    if (none()) return;
+    const spy = jest.spyOn(blasGemmModule, "matMulBlas");
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const bias = tf.tensor1d([1, -2, 3]);
+      const y = tf.fused.matMul({ a: tf.zeros([2, 0]) as tf.Tensor2D, b: tf.zeros([0, 3]) as tf.Tensor2D, bias, activation: "relu" });
+      expect(Array.from(y.dataSync())).toEqual([1, 0, 3, 1, 0, 3]);
+      const z = tf.matMul(tf.zeros([2, 0]) as tf.Tensor2D, tf.zeros([0, 3]) as tf.Tensor2D);
+      expect(Array.from(z.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+      const e = tf.matMul(tf.ones([0, 4]) as tf.Tensor2D, tf.ones([4, 3]) as tf.Tensor2D);
+      expect(e.shape).toEqual([0, 3]);
+    });
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("batched products stay on wasm; blasTuning.use = false gives the own GEMM", async () => {
+    if (none()) return;
+    await tf.setBackend("wasm");
+    const spy = jest.spyOn(blasGemmModule, "matMulBlas");
+    const a = tf.tensor(values(2 * 5 * 7, 73), [2, 5, 7]);
+    const b = tf.tensor(values(2 * 7 * 3, 74), [2, 7, 3]);
+    tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D).dispose();
+    expect(spy).not.toHaveBeenCalled();
+    blasTuning.use = false;
+    const own = jest.spyOn(gemmModule, "matMulOwn");
+    tf.matMul(tf.ones([4, 5]) as tf.Tensor2D, tf.ones([5, 6]) as tf.Tensor2D).dispose();
+    expect(own).toHaveBeenCalled();
+    expect(spy).not.toHaveBeenCalled();
+    [spy, own].forEach((s) => s.mockRestore());
+    tf.dispose([a, b]);
+  });
+
+  test("MLP training steps on the BLAS: the same losses as on wasm's own GEMM (to rounding), tensors and heap flat", async () => {
+    if (none()) return;
+    await tf.setBackend("wasm");
+    const train = (blas: boolean): number[] => {
+      blasTuning.use = blas;
+      const w1 = tf.variable(tf.tensor(values(64 * 32, 75), [64, 32]).mul(0.2));
+      const w2 = tf.variable(tf.tensor(values(32 * 10, 76), [32, 10]).mul(0.2));
+      const x = tf.tensor(values(50 * 64, 77), [50, 64]);
+      const y = tf.oneHot(tf.tensor1d(Array.from({ length: 50 }, (_, i) => i % 10), "int32"), 10);
+      const opt = tf.train.sgd(0.3);
+      const losses: number[] = [];
+      const step = () => {
+        const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.relu(tf.matMul(x, w1)), w2)), true) as tf.Scalar;
+        losses.push(l.dataSync()[0]);
+        l.dispose();
+      };
+      step();
+      const tensors = tf.memory().numTensors;
+      const bytes = (tf.memory() as { numBytesInWASMHeap?: number }).numBytesInWASMHeap;
+      for (let i = 0; i < 20; i++) step();
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect((tf.memory() as { numBytesInWASMHeap?: number }).numBytesInWASMHeap).toBe(bytes);
+      opt.dispose();
+      tf.dispose([w1, w2, x, y]);
+      return losses;
+    };
+    const spy = jest.spyOn(blasGemmModule, "matMulBlas");
+    const onBlas = train(true);
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+    const onWasm = train(false);
+    expect(onBlas[20]).toBeLessThan(onBlas[0] * 0.95);
+    onBlas.forEach((l, i) => expect(Math.abs(l - onWasm[i])).toBeLessThan(1e-4 * Math.abs(onWasm[i])));
+  });
 });
 
 describe("activation gradient with the bias gradient in one kernel (TsdlActGrad)", () => {

@@ -1,6 +1,8 @@
 // Backend selection: TSDL_BACKEND, errors that name the fix, idempotent init.
 import { init, backendInfo } from "tsdl/backend";
-import { parseBackendEnv, parseThreads, xnnPoolThreads } from "tsdl/backend/select";
+import { defaultThreads, parseBackendEnv, parseThreads, xnnPoolThreads } from "tsdl/backend/select";
+import { loadBlas, parseBlasEnv } from "tsdl/backend/blas";
+import * as fs from "fs";
 
 const saved = { backend: process.env.TSDL_BACKEND, threads: process.env.TSDL_THREADS };
 afterAll(() => {
@@ -98,4 +100,45 @@ test("TSDL_BACKEND=cpu gives cpu, prints one line once; init is idempotent", asy
 test("asking for another backend after init is an error that says to restart", async () => {
   await expect(init({ backend: "wasm" })).rejects.toThrow(/already chose backend cpu.*restart/);
   await expect(init({ backend: "cpu" })).resolves.toEqual(backendInfo());
+});
+
+describe("TSDL_BLAS: the native BLAS of the wasm backend's products", () => {
+  test("auto by default, off in plain words, else a library file that must exist", () => {
+    expect(parseBlasEnv(undefined)).toEqual({ kind: "auto" });
+    expect(parseBlasEnv(" ")).toEqual({ kind: "auto" });
+    expect(parseBlasEnv("AUTO")).toEqual({ kind: "auto" });
+    for (const off of ["off", "0", "none", "False", "no"]) expect(parseBlasEnv(off)).toEqual({ kind: "off" });
+    expect(parseBlasEnv(__filename)).toEqual({ kind: "path", path: __filename });
+    expect(() => parseBlasEnv("/nowhere/libopenblas.so")).toThrow(/TSDL_BLAS="\/nowhere\/libopenblas.so".*path of an OpenBLAS library.*or unset it/);
+  });
+
+  test("off loads nothing; a file that is no library names the fix", () => {
+    expect(loadBlas({ kind: "off" }, 2)).toBeNull();
+    expect(() => loadBlas({ kind: "path", path: __filename }, 2)).toThrow(/TSDL_BLAS=.*does not load.*OpenBLAS library file, or unset TSDL_BLAS/);
+  });
+
+  test("a library without cblas_sgemm is refused by name (libc here)", () => {
+    const libc = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6"].find((p) => fs.existsSync(p));
+    if (!libc) return console.log("no glibc at Debian's path: skipped");
+    expect(() => loadBlas({ kind: "path", path: libc }, 2)).toThrow(/has no cblas_sgemm/);
+  });
+
+  test("auto: OpenBLAS when Debian's package is installed (set to the threads asked), else null with the reason", () => {
+    const why: string[] = [];
+    const b = loadBlas({ kind: "auto" }, defaultThreads(), why); // (the process-wide count init() sets too)
+    const debian = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
+    if (fs.existsSync(debian)) {
+      expect(b?.name).toMatch(/^OpenBLAS \d/);
+      expect(b?.threads).toBe(defaultThreads());
+      // C = Aᵀ·B + C on plain arrays: the transpose flag and the leading dimensions reach cblas_sgemm
+      const a = Float32Array.from([1, 2, 3, 4]); // [2, 2]
+      const m = Float32Array.from([1, 0, 0, 1, 5, 6]); // B [2, 3]
+      const c = Float32Array.from([1, 1, 1, 1, 1, 1]);
+      b?.sgemm(true, false, 2, 3, 2, 1, a, 2, m, 3, 1, c, 3);
+      expect(Array.from(c)).toEqual([5, 16, 19, 7, 21, 25]);
+    } else {
+      expect(b === null || /OpenBLAS|Accelerate/.test(b.name)).toBe(true);
+      if (!b) expect(why.join(" ")).toMatch(/OpenBLAS|Accelerate|koffi|libopenblas/);
+    }
+  });
 });

@@ -9,11 +9,14 @@ import {
 } from "tsdl/backend/threads";
 import { Slot, closeJob, joinJob, openJob } from "tsdl/backend/kernels/simd/workers";
 import { kernelThreads } from "tsdl/backend/kernels/simd";
+import { blasTuning } from "tsdl/backend/kernels/blas-gemm";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 jest.setTimeout(60000);
 
 const ROOT = path.resolve(__dirname, "..");
+/** Debian's OpenBLAS (libopenblas0-pthread, which npm test's set-up installs): tsdl must find it. */
+const DEBIAN_OPENBLAS = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
 
 /** A child script's preamble: require() of the lib's TypeScript sources, transpiled on the fly. */
 const TS_REQUIRE = `const fs = require("fs"), ts = require("typescript");
@@ -79,6 +82,7 @@ test("a job reaches the workers whether they poll for it or sleep (notified only
   const workers = threads.threads - 1;
   const c = threads.control;
   const spin0 = threads.workerSpinMs;
+  blasTuning.use = false; // the products on the own GEMM's jobs (not the native BLAS)
   const a = tf.randomNormal([256, 384]);
   const b = tf.randomNormal([384, 256]);
   const want = tf.tidy(() => tf.matMul(a, b).dataSync());
@@ -117,6 +121,7 @@ test("a job reaches the workers whether they poll for it or sleep (notified only
     expect(tookPart()).toBe(true);
   } finally {
     spy.mockRestore();
+    blasTuning.use = true;
     threads.workerSpinMs = spin0;
     tf.tidy(() => tf.matMul(a, b)); // a last job: the workers read the default poll again
     tf.dispose([a, b]);
@@ -221,7 +226,9 @@ simd.ownKernelTuning.flopsPerThread = 0; // the own dW kernel's worker threads t
   expect(runs.filter((r) => r.kind !== 3).every((r) => r.c.length === 2 && r.c[0] + r.c[1] === 8)).toBe(true);
   expect(runs.some((r) => r.kind === 4)).toBe(true);
   expect(info).toMatchObject({ name: "wasm", threads: 2, simd: true, xnnThreads: 1 });
-  expect(out).toMatch(/tsdl: backend wasm \(threads: 2, SIMD\) — TSDL_BACKEND to change/);
+  // with OpenBLAS installed its threads run the products, and do not keep the child alive either
+  expect(out).toMatch(/tsdl: backend wasm \(threads: 2, SIMD(, products on OpenBLAS [^)]*)?\) — TSDL_BACKEND to change/);
+  if (fs.existsSync(DEBIAN_OPENBLAS)) expect(info.blas).toMatch(/^OpenBLAS /);
   const lingered = exitedAt - Number((m as RegExpExecArray)[1]);
   console.log(`child: ${exitedAt - t0} ms in all, exited ${lingered} ms after its last line`);
   expect(lingered).toBeLessThan(10000);
@@ -256,7 +263,9 @@ init({ quiet: true }).then((info) => console.log("INFO " + JSON.stringify(info) 
   expect(code).toBe(0);
   const m = /INFO (\{.*\}) (.*)/.exec(out);
   expect(m).not.toBeNull();
-  expect(JSON.parse((m as RegExpExecArray)[1])).toEqual({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true, xnnThreads: 1 });
+  const info = JSON.parse((m as RegExpExecArray)[1]);
+  expect(info).toMatchObject({ name: "wasm", tfBackend: "wasm", threads: 1, simd: true, xnnThreads: 1 });
+  expect(Object.keys(info).sort()).toEqual(["blas", "name", "simd", "tfBackend", "threads", "xnnThreads"]);
   expect((m as RegExpExecArray)[2]).toBe("100,100,100");
 });
 

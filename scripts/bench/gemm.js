@@ -1,4 +1,5 @@
-// GEMM ceiling: GFLOP/s of wasm's matMul (tsdl's own GEMM, and XNNPACK of tfjs-backend-wasm 4.22) against
+// GEMM ceiling: GFLOP/s of wasm's matMul (tsdl's own GEMM, XNNPACK of tfjs-backend-wasm 4.22, and the native
+// BLAS tsdl's products take when init() finds one: TSDL_BLAS, lib/src/backend/blas.ts) against
 // PyTorch's torch.mm (scripts/bench/gemm_torch.py, /usr/bin/python3: Debian python3-torch on OpenBLAS)
 // at the same thread counts, for square sizes and the GEMMs of the nets' filter gradients. With --own,
 // also tsdl's experimental wasm SIMD GEMM (scripts/bench/simd-gemm/, 1 thread, with and without
@@ -34,12 +35,17 @@ async function childWasm(threads, reps, shapes, own, cpu) {
   await init({ backend: "wasm", quiet: true, threads });
   // tf.matMul takes tsdl's own GEMM for float32 products of batch 1 (kernels/matmul.ts); matMulTuning.own
   // false gives XNNPACK's (it caches the packed b across calls: a forward layer's best case)
-  const { matMulTuning } = require(path.join(__dirname, "..", "..", "lib", "dist", "backend", "kernels", "matmul.js"));
-  const via = (own) => (a, b) => {
+  // (blasTuning.use: the native BLAS init() loaded, when there is one, ahead of the own GEMM)
+  const kernels = path.join(__dirname, "..", "..", "lib", "dist", "backend", "kernels");
+  const { matMulTuning } = require(path.join(kernels, "matmul.js"));
+  const { blasTuning } = require(path.join(kernels, "blas-gemm.js"));
+  const via = (own, blas) => (a, b) => {
     matMulTuning.own = own;
+    blasTuning.use = blas;
     return tf.matMul(a, b);
   };
-  const engines = { "wasm tsdl GEMM": via(true), "wasm XNNPACK": via(false) };
+  const engines = { "wasm tsdl GEMM": via(true, false), "wasm XNNPACK": via(false, false) };
+  if (blasTuning.blas) engines[`tsdl on ${blasTuning.blas.name.split(" ").slice(0, 2).join(" ")}`] = via(true, true);
   if (own && threads === 1) {
     const { ownGemm } = require("./simd-gemm");
     engines["own wasm SIMD mul+add"] = await ownGemm(tf, { fma: false });

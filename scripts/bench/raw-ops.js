@@ -4,7 +4,7 @@
 // TSDL_THREADS apply). Needs the built lib (npm run build).
 //   node scripts/bench/raw-ops.js [--net lenet,mnist,cifar,mlp] [--steps 10] [--warmup 3] [--threads N]
 //                         [--backend wasm] [--fused] [--profile] [--shapes] [--top 8] [--json] [--lib path/to/index.js]
-//                         [--ab filter|threads|pool|input|forward|pad|winograd|gemm|tanh] [--ab-filter]
+//                         [--ab filter|threads|pool|input|forward|pad|winograd|gemm|tanh|blas] [--ab-filter]
 // --ab SET: kernel variants in one process, steps taken in turn (same load for all); median wall and CPU
 // ms/step of each. filter (= --ab-filter): Conv2DBackpropFilter "own" (tsdl's wasm SIMD kernel, the
 // default), "blocked" (the XNNPACK composition, batch chunks by the rule), "old" (the composition
@@ -14,6 +14,7 @@
 // FusedConv2D likewise. pad: PadV2 (the convolutions' zero padding) by tsdl's heap copy ("own") or wasm's
 // "original" scalar kernel. winograd: 3×3 stride-1 convolutions "on" Winograd F(2×2, 3×3) or "off"
 // (direct). gemm: batch-1 products on the "own" GEMM or "xnnpack". tanh: the "own" kernel or "sigmoid".
+// blas: batch-1 products on the native "blas" init() loaded (OpenBLAS, Accelerate) or on "wasm" (own GEMM).
 // Reference (2 cores, wasm 2 threads, the probe of 2026-11-23): lenet 60, mnist 193, cifar 86, mlp 13 ms.
 "use strict";
 require("../cli-args").helpFromHeader(__filename);
@@ -127,6 +128,7 @@ async function main() {
     winograd: ["simd/index.js", "winogradTuning", { on: { on: true }, off: { on: false } }],
     gemm: ["matmul.js", "matMulTuning", { own: { own: true }, xnnpack: { own: false } }],
     tanh: ["elementwise.js", "tanhTuning", { own: { own: true }, sigmoid: { own: false } }],
+    blas: ["blas-gemm.js", "blasTuning", { blas: { use: true }, wasm: { use: false } }],
   };
   if (abSet && !AB[abSet]) throw new Error(`--ab ${abSet}: unknown set, use one of ${Object.keys(AB).join(", ")}`);
   const [knobFile, knobName, variants] = abSet ? AB[abSet] : [null, null, null];

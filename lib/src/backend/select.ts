@@ -4,6 +4,8 @@ import { tf } from "./tf";
 import { installThreadsPatch, unrefPthreadWorkers, type PThreadLike } from "./threads";
 import { registerWasmKernels } from "./kernels";
 import { startKernelThreads } from "./kernels/simd";
+import { blasTuning } from "./kernels/blas-gemm";
+import { type BlasRequest, loadBlas, parseBlasEnv } from "./blas";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
@@ -19,12 +21,22 @@ export interface BackendInfo {
    * kernels run on `threads` threads (TSDL_XNN_THREADS to change); absent for other backends.
    */
   xnnThreads?: number;
+  /**
+   * wasm: the native BLAS its matrix products run on ("OpenBLAS 0.3.21 …", "Accelerate"), or null for
+   * wasm's own (none found, or TSDL_BLAS=off); absent for other backends.
+   */
+  blas?: string | null;
 }
 export interface InitOptions {
   /** Overrides TSDL_BACKEND and the automatic order node-gpu > node > wasm > cpu. */
   backend?: BackendName;
   /** wasm threads (1 to 8); overrides TSDL_THREADS; default os.cpus().length (at most 8). */
   threads?: number;
+  /**
+   * wasm: the native BLAS for its matrix products — "auto" (default: OpenBLAS or Accelerate when found),
+   * "off", or a library path; overrides TSDL_BLAS.
+   */
+  blas?: string;
   /** Print nothing. */
   quiet?: boolean;
 }
@@ -162,13 +174,14 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
   }
   const requested = opts.backend ?? parseBackendEnv(process.env.TSDL_BACKEND);
   const threads = parseThreads(opts.threads, "init({threads})") ?? parseThreads(process.env.TSDL_THREADS);
+  const blas = parseBlasEnv(opts.blas ?? process.env.TSDL_BLAS);
   let info: BackendInfo | null = null;
   const notes: string[] = [];
   if (requested) {
-    info = await startBackend(requested, threads, true, notes);
+    info = await startBackend(requested, threads, blas, true, notes);
   } else {
     for (const name of BACKEND_NAMES) {
-      info = await startBackend(name, threads, false, notes);
+      info = await startBackend(name, threads, blas, false, notes);
       if (info) break;
     }
   }
@@ -177,7 +190,7 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
   if (!opts.quiet) {
     const detail =
       info.name === "wasm"
-        ? ` (threads: ${info.threads}${info.simd ? ", SIMD" : ""})`
+        ? ` (threads: ${info.threads}${info.simd ? ", SIMD" : ""}${info.blas ? `, products on ${info.blas.split(" ").slice(0, 2).join(" ")}` : ""})`
         : info.name === "cpu"
           ? " (plain JavaScript, slow)"
           : "";
@@ -191,6 +204,7 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
 async function startBackend(
   name: BackendName,
   threads: number | undefined,
+  blas: BlasRequest,
   explicit: boolean,
   notes: string[],
 ): Promise<BackendInfo | null> {
@@ -215,7 +229,7 @@ async function startBackend(
     await tf.ready();
     return { name, tfBackend: tf.getBackend(), threads: os.cpus().length, simd: null };
   }
-  if (name === "wasm") return startWasm(threads ?? defaultThreads());
+  if (name === "wasm") return startWasm(threads ?? defaultThreads(), blas, notes);
   const ok = await tf.setBackend("cpu");
   if (!ok) throw new Error("tsdl: the tfjs cpu backend did not start.");
   return { name: "cpu", tfBackend: tf.getBackend(), threads: 1, simd: null };
@@ -228,7 +242,7 @@ function silenceCpuBanner(): void {
   if (cpu && typeof cpu.firstUse === "boolean") cpu.firstUse = false;
 }
 
-async function startWasm(threads: number): Promise<BackendInfo> {
+async function startWasm(threads: number, blasRequest: BlasRequest, notes: string[]): Promise<BackendInfo> {
   // tfjs-backend-wasm is a dependency (static import in ./tf); only its internals are reached here.
   const wasmPkg = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
   registerWasmKernels();
@@ -276,5 +290,10 @@ async function startWasm(threads: number): Promise<BackendInfo> {
   // (a backend started by hand keeps XNNPACK's count for both)
   const own = already ? actual : threads;
   if (own > 1) await startKernelThreads(tf.backend() as unknown as BackendWasm, own);
-  return { name: "wasm", tfBackend: tf.getBackend(), threads: own, simd, xnnThreads: actual };
+  // the products on a native BLAS when one is found (the rest stays on wasm)
+  const why: string[] = [];
+  const blasThreads = parseThreads(process.env.TSDL_BLAS_THREADS, "TSDL_BLAS_THREADS") ?? own;
+  blasTuning.blas = loadBlas(blasRequest, blasThreads, why);
+  if (!blasTuning.blas && blasRequest.kind === "auto" && why.length) notes.push(`products on wasm: ${why[why.length - 1]}`);
+  return { name: "wasm", tfBackend: tf.getBackend(), threads: own, simd, xnnThreads: actual, blas: blasTuning.blas?.name ?? null };
 }

@@ -1,0 +1,46 @@
+// Matrix products on the native BLAS (../blas.ts), reading and writing the wasm heap in place.
+import type { Blas } from "../blas";
+import { type Ops, type TensorInfo } from "./util";
+
+/** The BLAS the wasm products use (set by init when one loads), and knobs for tests and scripts/bench. */
+export const blasTuning: { blas: Blas | null; use: boolean; minFlops: number } = {
+  blas: null,
+  use: true,
+  // below this the own GEMM's single-thread job is as fast (a product of a few thousand FLOPs)
+  minFlops: 0,
+};
+
+/** The BLAS to run a product of `flops` on, or null (none loaded, switched off, or too small). */
+export function blasFor(flops: number): Blas | null {
+  const b = blasTuning.blas;
+  return b && blasTuning.use && flops >= blasTuning.minFlops ? b : null;
+}
+
+/**
+ * C [M, N] = op(A)·op(B) (+ bias [N], then relu), float32, batch 1, with `a` [M, K] (or [K, M] when tA) and
+ * `b` [K, N] (or [N, K] when tB) read in place: the BLAS takes the transposes itself. The bias is written
+ * into C first, then added by the product (beta = 1).
+ */
+export function matMulBlas(o: Ops, blas: Blas, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean,
+  bias?: TensorInfo, relu = false): TensorInfo {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const [M, K] = tA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const N = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const out = o.track(o.backend.makeOutput([M, N], "float32"));
+  if (M * N === 0) return out;
+  // views taken after makeOutput (a growing heap replaces the buffer of the single-threaded build)
+  const c = o.backend.typedArrayFromHeap(out) as Float32Array;
+  let beta = 0;
+  if (bias) {
+    c.set((o.backend.typedArrayFromHeap(bias) as Float32Array).subarray(0, N));
+    for (let rows = 1; rows < M; rows *= 2) c.copyWithin(rows * N, 0, Math.min(rows, M - rows) * N);
+    beta = 1;
+  } else if (K === 0) c.fill(0);
+  if (K > 0) {
+    const av = o.backend.typedArrayFromHeap(a) as Float32Array;
+    const bv = o.backend.typedArrayFromHeap(b) as Float32Array;
+    blas.sgemm(tA, tB, M, N, K, 1, av, tA ? M : K, bv, tB ? K : N, beta, c, N);
+  }
+  return relu ? o.run("Relu", { x: out }) : out;
+}
