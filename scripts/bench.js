@@ -13,7 +13,7 @@
 //           spinning OpenMP threads fight OpenBLAS' own pthreads for the cores (10-50× slower on a
 //           loaded 2-core machine); the faster of the two is the reference.
 // Median of --steps steps after a warm-up of --warmup steps repeated for at least --warmup-s seconds
-// (default 3 s, both sides); backend from init() (TSDL_BACKEND, TSDL_THREADS apply; tfjs-node is used when
+// (default 3 s, both sides); backend from init() (TSDL_BACKEND, TSDL_THREADS, TSDL_BLAS apply; tfjs-node is used when
 // installed). Needs the built lib: npx tsc -b lib.
 //
 //   node scripts/bench.js [--net lenet,mnist,cifar,mlp (default; also resnet20)] [--steps 20] [--warmup 5] [--warmup-s 3] [--threads N]
@@ -214,7 +214,8 @@ function buildReport(results, notebooks, meta, { top }) {
   const b = t0 && (t0.loop || t0.raw);
   const tr = results.find((r) => r.torch);
   L.push("");
-  L.push(`tsdl: backend ${b ? `${b.backend}${b.simd ? " SIMD" : ""}, ${b.threads} thread(s)${b.xnnThreads ? ` (XNNPACK pool ${b.xnnThreads})` : ""}` : "–"}` +
+  L.push(`tsdl: backend ${b ? `${b.backend}${b.simd ? " SIMD" : ""}, ${b.threads} thread(s)${b.xnnThreads ? ` (XNNPACK pool ${b.xnnThreads})` : ""}` +
+    `${b.blas ? `, products on ${b.blas.split(" ").slice(0, 2).join(" ")}` : b.backend === "wasm" ? ", products on wasm (TSDL_BLAS=off or none found)" : ""}` : "–"}` +
     (tr ? ` · PyTorch ${tr.torch.torch}, ${tr.torch.threads} thread(s), BLAS: ${tr.torch.blas.name}` +
       `${tr.torch.blas.blasThreads ? ` (${tr.torch.blas.blasThreads} BLAS threads)` : ""}${tr.torch.blas.mkldnn ? ", convolutions via oneDNN" : ""}` : ""));
   L.push(`${meta.date} · ${meta.cpus} cores (${meta.cpuModel}) · load average ${meta.loadBefore} before, ${meta.loadAfter} after · ` +

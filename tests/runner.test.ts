@@ -1,7 +1,6 @@
 // The headless notebook runner and the student-version generator, on small notebooks made here,
 // executed by the real tslab kernel through nbclient (a real Jupyter round trip).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 interface RunResult { ok: boolean; report: string; figures: Record<string, unknown>; result: { status: string; cell?: number } }
@@ -28,7 +27,10 @@ const withKernel = kernelReady ? describe : describe.skip;
 if (!kernelReady) console.warn("runner tests skipped: run `npm test` (it registers the tslab kernel) first");
 
 const quiet = (): void => undefined;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tsdl-runner-"));
+// Inside the repository (build/ is ignored), so that the notebooks resolve `tsdl` from its node_modules: tslab
+// type-checks an import against the notebook's folder and its parents only.
+fs.mkdirSync(path.join(__dirname, "..", "build"), { recursive: true });
+const tmp = fs.mkdtempSync(path.join(__dirname, "..", "build", "tsdl-runner-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function notebook(cells: Array<{ code?: string; md?: string }>, tsdl: Record<string, unknown> = {}): Notebook {

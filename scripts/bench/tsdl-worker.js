@@ -103,7 +103,7 @@ async function main() {
   const lossFn = lib[cfg.loss];
   const { batch } = cfg;
   const res = {
-    net, batch, backend: info.name, tfBackend: info.tfBackend, threads: info.threads, xnnThreads: info.xnnThreads, simd: info.simd,
+    net, batch, backend: info.name, tfBackend: info.tfBackend, threads: info.threads, xnnThreads: info.xnnThreads, simd: info.simd, blas: info.blas ?? null,
     steps, warmup, params: params.reduce((n, p) => n + p.size, 0),
   };
 
