@@ -75,7 +75,7 @@ test("job protocol: a worker joins only the open job of its generation; the call
   expect(closeJob(c)).toBe(1);
 });
 
-test("a job reaches the workers whether they poll for it or sleep (notified only when asleep)", async () => {
+test("a job reaches the workers whether they poll for it, sleep, or were parked (notified only when asleep)", async () => {
   await init({ quiet: true });
   const threads = kernelThreads(tf.backend() as unknown as BackendWasm);
   if (!threads || threads.threads < 2) return console.log("one thread here: nothing to wake");
@@ -119,6 +119,14 @@ test("a job reaches the workers whether they poll for it or sleep (notified only
       await sleepMs(1);
     }
     expect(tookPart()).toBe(true);
+    // park(): polling workers sleep at once, long before their 2 s poll ends, and the next job wakes them
+    expect(Atomics.load(c, Slot.SLEEPERS)).toBe(0);
+    threads.park();
+    expect(await within(() => Atomics.load(c, Slot.SLEEPERS) === workers, 500)).toBe(true);
+    spy.mockClear();
+    for (let i = 0; i < 10; i++) product();
+    expect(tookPart()).toBe(true);
+    expect(Atomics.load(c, Slot.PARK)).toBe(0);
   } finally {
     spy.mockRestore();
     blasTuning.use = true;

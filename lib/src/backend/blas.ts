@@ -74,6 +74,10 @@ export function loadBlas(request: BlasRequest, threads: number, why: string[] = 
     why.push(msg);
     return null;
   }
+  // OpenBLAS' idle threads poll (sched_yield) up to 2^28 TSC cycles (~0.1 s) after a product: in a conv net,
+  // whose few products come between long wasm kernels, that is the whole step on a core the wasm threads
+  // need. 2^16 (~25 µs) measured as fast on the MLP (product after product) with less CPU. Read at load.
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "16";
   const paths = request.kind === "path" ? [request.path] : candidates();
   for (const p of paths) {
     let lib: KoffiLib;

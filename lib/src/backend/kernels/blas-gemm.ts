@@ -1,5 +1,6 @@
 // Matrix products on the native BLAS (../blas.ts), reading and writing the wasm heap in place.
 import type { Blas } from "../blas";
+import { kernelThreads } from "./simd/runtime";
 import { type Ops, type TensorInfo } from "./util";
 
 /** The BLAS the wasm products use (set by init when one loads), and knobs for tests and scripts/bench. */
@@ -40,6 +41,7 @@ export function matMulBlas(o: Ops, blas: Blas, a: TensorInfo, b: TensorInfo, tA:
   if (K > 0) {
     const av = o.backend.typedArrayFromHeap(a) as Float32Array;
     const bv = o.backend.typedArrayFromHeap(b) as Float32Array;
+    if (blas.threads > 1) kernelThreads(o.backend)?.park();
     blas.sgemm(tA, tB, M, N, K, 1, av, tA ? M : K, bv, tB ? K : N, beta, c, N);
   }
   return relu ? o.run("Relu", { x: out }) : out;
