@@ -107,6 +107,25 @@ function compareConv(c: { n: number; h: number; w: number; ci: number; co: numbe
   );
 }
 
+/**
+ * A batch-1 product on wasm vs cpu: fused (bias + relu), plain, and the fused one's gradients (a, b, bias);
+ * worst relative error. `seed` picks the inputs.
+ */
+function compareProduct(c: { m: number; k: number; n: number; tA: boolean; tB: boolean }, seed: number): Promise<number> {
+  return compare(
+    [
+      { shape: c.tA ? [c.k, c.m] : [c.m, c.k], data: values(c.m * c.k, seed) },
+      { shape: c.tB ? [c.n, c.k] : [c.k, c.n], data: values(c.k * c.n, seed + 1) },
+      { shape: [c.n], data: values(c.n, seed + 2) },
+    ],
+    (a, b, bias) => {
+      const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: c.tA, transposeB: c.tB, bias: z, activation: "relu" });
+      return [fused(a, b, bias), tf.matMul(a, b, c.tA, c.tB), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
+    },
+  );
+}
+
 const worst: Record<string, number> = {};
 function record(kernel: string, e: number): void {
   worst[kernel] = Math.max(worst[kernel] ?? 0, e);
@@ -610,18 +629,7 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
     ownKernelTuning.flopsPerThread = 0;
     const spy = jest.spyOn(gemmModule, "matMulOwn");
     try {
-      const e = await compare(
-        [
-          { shape: c.tA ? [c.k, c.m] : [c.m, c.k], data: values(c.m * c.k, 40) },
-          { shape: c.tB ? [c.n, c.k] : [c.k, c.n], data: values(c.k * c.n, 41) },
-          { shape: [c.n], data: values(c.n, 42) },
-        ],
-        (a, b, bias) => {
-          const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-            tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: c.tA, transposeB: c.tB, bias: z, activation: "relu" });
-          return [fused(a, b, bias), tf.matMul(a, b, c.tA, c.tB), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
-        },
-      );
+      const e = await compareProduct(c, 40);
       record("own GEMM", e);
       expect(spy).toHaveBeenCalled();
     } finally {
@@ -681,18 +689,7 @@ describe("products on the native BLAS (OpenBLAS or Accelerate through koffi, whe
     const spy = jest.spyOn(blasGemmModule, "matMulBlas");
     const own = jest.spyOn(gemmModule, "matMulOwn");
     try {
-      const e = await compare(
-        [
-          { shape: c.tA ? [c.k, c.m] : [c.m, c.k], data: values(c.m * c.k, 70) },
-          { shape: c.tB ? [c.n, c.k] : [c.k, c.n], data: values(c.k * c.n, 71) },
-          { shape: [c.n], data: values(c.n, 72) },
-        ],
-        (a, b, bias) => {
-          const fused = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-            tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: c.tA, transposeB: c.tB, bias: z, activation: "relu" });
-          return [fused(a, b, bias), tf.matMul(a, b, c.tA, c.tB), ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => weightedSum(fused(x, y, z)))([a, b, bias])];
-        },
-      );
+      const e = await compareProduct(c, 70);
       record("BLAS GEMM", e);
       // forward (fused and plain) and both gradients' products
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(4);

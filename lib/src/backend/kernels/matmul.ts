@@ -1,5 +1,6 @@
 // Matrix products on wasm.
-//  - First choice: tsdl's own GEMM (ownProduct below) for float32 products of batch 1.
+//  - First choice for float32 products of batch 1 (ownProduct below): the native BLAS when init() loaded one
+//    (./blas-gemm.ts: OpenBLAS or Accelerate, 4–5× wasm's rate per core), else tsdl's own GEMM.
 //  - Only the untransposed BatchMatMul / _FusedMatMul take XNNPACK's GEMM path; with transposeA/transposeB
 //    wasm 4.22 runs a naive triple loop. Transposing first is exact and much faster. Two ways, the cheaper
 //    one is taken (XNNPACK packs `b` on each new tensor, and big transposes are not free either):
@@ -19,7 +20,8 @@ import { type KernelArgs, type Ops, type Replacement, type TensorInfo, size, wit
 export const matMulTuning = { own: true };
 
 /**
- * The own GEMM (./simd matMulOwn) for one float32 product (batch 1) with bias [N] and linear/relu: it
+ * One float32 product (batch 1) with bias [N] and linear/relu on the native BLAS (matMulBlas), or on the
+ * own GEMM (./simd matMulOwn): it
  * reads transposed operands in place and packs the weights itself, where XNNPACK's path transposes
  * them and repacks a new weight tensor on every step (W [9216, 128]: 7.5 ms forward vs 2 ms cached).
  */
