@@ -318,3 +318,20 @@ init({ quiet: true }).then((info) => {
   expect(plain.losses[3]).toBeLessThan(plain.losses[0]);
   plain.losses.forEach((l, i) => expect(Math.abs(l - threaded.losses[i])).toBeLessThan(1e-4 * Math.abs(l)));
 });
+
+test("TSDL_BLAS=off keeps the products on wasm (said by init()); a TSDL_BLAS path that is not there stops init with the fix", async () => {
+  const script = `${TS_REQUIRE}
+const { tf, init } = require(${JSON.stringify(path.join(ROOT, "lib/src/backend/index.ts"))});
+init().then((info) => console.log("INFO " + JSON.stringify(info) + " " + tf.matMul(tf.ones([3, 4]), tf.ones([4, 2])).dataSync().join()))
+  .catch((e) => { console.log("ERROR " + e.message); process.exitCode = 1; });
+`;
+  const off = await runChild(script, { TSDL_BACKEND: "wasm", TSDL_BLAS: "off" }, 30000);
+  expect(off.code).toBe(0);
+  const m = /INFO (\{.*\}) (.*)/.exec(off.out) as RegExpExecArray;
+  expect(JSON.parse(m[1]).blas).toBeNull();
+  expect(m[2]).toBe("4,4,4,4,4,4");
+  expect(off.out).toMatch(/tsdl: backend wasm \(threads: \d+, SIMD\) — TSDL_BACKEND to change/);
+  const bad = await runChild(script, { TSDL_BACKEND: "wasm", TSDL_BLAS: "/nowhere/libopenblas.so.0" }, 30000);
+  expect(bad.code).toBe(1);
+  expect(bad.out).toMatch(/ERROR TSDL_BLAS="\/nowhere\/libopenblas.so.0" is neither.*unset it/);
+});
