@@ -125,7 +125,10 @@ describe("TSDL_BLAS: the native BLAS of the wasm backend's products", () => {
 
   test("auto: OpenBLAS when Debian's package is installed (set to the threads asked), else null with the reason", () => {
     const why: string[] = [];
+    const timeout = process.env.OPENBLAS_THREAD_TIMEOUT;
     const b = loadBlas({ kind: "auto" }, defaultThreads(), why); // (the process-wide count init() sets too)
+    // OpenBLAS reads its idle poll's length when it loads: tsdl's value does not leak to child processes
+    expect(process.env.OPENBLAS_THREAD_TIMEOUT).toBe(timeout);
     const debian = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
     if (fs.existsSync(debian)) {
       expect(b?.name).toMatch(/^OpenBLAS \d/);

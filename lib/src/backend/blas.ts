@@ -77,8 +77,18 @@ export function loadBlas(request: BlasRequest, threads: number, why: string[] = 
   // OpenBLAS' idle threads poll (sched_yield) up to 2^28 TSC cycles (~0.1 s) after a product: in a conv net,
   // whose few products come between long wasm kernels, that is the whole step on a core the wasm threads
   // need. 2^20 (~0.4 ms) still spans the gaps between an MLP's products (2^16, ~25 µs, did not: each
-  // product then woke its threads from a futex). Read when the library loads.
-  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "20";
+  // product then woke its threads from a futex). Read when the library loads; unset again after, so that
+  // the processes this one starts (a PyTorch reference) keep their own default.
+  const ownTimeout = process.env.OPENBLAS_THREAD_TIMEOUT === undefined;
+  if (ownTimeout) process.env.OPENBLAS_THREAD_TIMEOUT = "20";
+  try {
+    return loadFirst(koffi, request, threads, why);
+  } finally {
+    if (ownTimeout) delete process.env.OPENBLAS_THREAD_TIMEOUT;
+  }
+}
+
+function loadFirst(koffi: Koffi, request: BlasRequest, threads: number, why: string[]): Blas | null {
   const paths = request.kind === "path" ? [request.path] : candidates();
   for (const p of paths) {
     let lib: KoffiLib;
