@@ -11,6 +11,7 @@ import * as gemmModule from "tsdl/backend/kernels/simd/gemm";
 import { matMulTuning } from "tsdl/backend/kernels/matmul";
 import { blasTuning } from "tsdl/backend/kernels/blas-gemm";
 import * as blasGemmModule from "tsdl/backend/kernels/blas-gemm";
+import { DEBIAN_OPENBLAS } from "tsdl/backend/blas";
 import { loaderTuning } from "tsdl/backend/kernels/simd/loader";
 import { TensorDataset } from "tsdl/data";
 import { SGD } from "tsdl/optim";
@@ -662,8 +663,6 @@ describe("the own GEMM (batch-1 products: Linear layers, dense convolutions)", (
 });
 
 describe("products on the native BLAS (OpenBLAS or Accelerate through koffi, when init() found one)", () => {
-  /** Debian's OpenBLAS (libopenblas0-pthread, which npm test's set-up installs): tsdl must find it. */
-  const DEBIAN_OPENBLAS = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
   const none = () => {
     if (blasTuning.blas) return false;
     console.log("no native BLAS on this machine (sudo apt-get install libopenblas0-pthread): products stay on wasm");

@@ -1,7 +1,7 @@
 // Backend selection: TSDL_BACKEND, errors that name the fix, idempotent init.
 import { init, backendInfo } from "tsdl/backend";
 import { defaultThreads, parseBackendEnv, parseThreads, xnnPoolThreads } from "tsdl/backend/select";
-import { loadBlas, parseBlasEnv } from "tsdl/backend/blas";
+import { DEBIAN_OPENBLAS, loadBlas, parseBlasEnv } from "tsdl/backend/blas";
 import * as fs from "fs";
 
 const saved = { backend: process.env.TSDL_BACKEND, threads: process.env.TSDL_THREADS };
@@ -129,8 +129,7 @@ describe("TSDL_BLAS: the native BLAS of the wasm backend's products", () => {
     const b = loadBlas({ kind: "auto" }, defaultThreads(), why); // (the process-wide count init() sets too)
     // OpenBLAS reads its idle poll's length when it loads: tsdl's value does not leak to child processes
     expect(process.env.OPENBLAS_THREAD_TIMEOUT).toBe(timeout);
-    const debian = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
-    if (fs.existsSync(debian)) {
+    if (fs.existsSync(DEBIAN_OPENBLAS)) {
       expect(b?.name).toMatch(/^OpenBLAS \d/);
       expect(b?.threads).toBe(defaultThreads());
       // C = Aᵀ·B + C on plain arrays: the transpose flag and the leading dimensions reach cblas_sgemm

@@ -10,13 +10,12 @@ import {
 import { Slot, closeJob, joinJob, openJob } from "tsdl/backend/kernels/simd/workers";
 import { kernelThreads } from "tsdl/backend/kernels/simd";
 import { blasTuning } from "tsdl/backend/kernels/blas-gemm";
+import { DEBIAN_OPENBLAS } from "tsdl/backend/blas";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 jest.setTimeout(60000);
 
 const ROOT = path.resolve(__dirname, "..");
-/** Debian's OpenBLAS (libopenblas0-pthread, which npm test's set-up installs): tsdl must find it. */
-const DEBIAN_OPENBLAS = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`;
 
 /** A child script's preamble: require() of the lib's TypeScript sources, transpiled on the fly. */
 const TS_REQUIRE = `const fs = require("fs"), ts = require("typescript");

@@ -45,7 +45,7 @@ async function childWasm(threads, reps, shapes, own, cpu) {
     return tf.matMul(a, b);
   };
   const engines = { "wasm tsdl GEMM": via(true, false), "wasm XNNPACK": via(false, false) };
-  if (blasTuning.blas) engines[`tsdl on ${blasTuning.blas.name.split(" ").slice(0, 2).join(" ")}`] = via(true, true);
+  if (blasTuning.blas) engines[`tsdl on ${blasTuning.blas.label}`] = via(true, true);
   if (own && threads === 1) {
     const { ownGemm } = require("./simd-gemm");
     engines["own wasm SIMD mul+add"] = await ownGemm(tf, { fma: false });

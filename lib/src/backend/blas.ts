@@ -27,6 +27,8 @@ export function parseBlasEnv(raw: string | undefined): BlasRequest {
 export interface Blas {
   /** e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64" or "Accelerate". */
   readonly name: string;
+  /** Its first two words, for one-line reports: "OpenBLAS 0.3.21", "Accelerate". */
+  readonly label: string;
   /** The file loaded. */
   readonly library: string;
   /** Threads it runs a product on (OpenBLAS: set to tsdl's thread count; Accelerate decides itself). */
@@ -49,14 +51,18 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
+/** Debian's multiarch library folder on this machine's architecture. */
+const DEBIAN_LIB = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`;
+/** The file Debian's libopenblas0-pthread registers (through alternatives): tsdl must find it when present. */
+export const DEBIAN_OPENBLAS = `${DEBIAN_LIB}/libopenblas.so.0`;
+
 /** Where each platform keeps an optimised CBLAS (never the reference BLAS: slower than wasm). */
 function candidates(): string[] {
   if (process.platform === "darwin") return ["/System/Library/Frameworks/Accelerate.framework/Accelerate"];
   if (process.platform === "win32") return ["libopenblas.dll", "openblas.dll"];
-  // the dynamic loader's search (Debian registers libopenblas.so.0 through alternatives), then the files
-  // of Debian's and Fedora's packages by name
-  const multi = `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`;
-  return ["libopenblas.so.0", "libopenblas.so", `${multi}/openblas-pthread/libopenblas.so.0`, "/usr/lib64/libopenblasp.so.0"];
+  // the dynamic loader's search (DEBIAN_OPENBLAS among them), then the files of Debian's and Fedora's
+  // packages by name
+  return ["libopenblas.so.0", "libopenblas.so", `${DEBIAN_LIB}/openblas-pthread/libopenblas.so.0`, "/usr/lib64/libopenblasp.so.0"];
 }
 
 /**
@@ -123,6 +129,7 @@ function loadFirst(koffi: Koffi, request: BlasRequest, threads: number, why: str
     const name = config ? String(config()).trim() : accelerate ? "Accelerate" : "CBLAS";
     return {
       name,
+      label: name.split(" ").slice(0, 2).join(" "),
       library: p,
       threads: getThreads ? Number(getThreads()) : threads,
       sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {

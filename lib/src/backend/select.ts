@@ -174,7 +174,10 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
   }
   const requested = opts.backend ?? parseBackendEnv(process.env.TSDL_BACKEND);
   const threads = parseThreads(opts.threads, "init({threads})") ?? parseThreads(process.env.TSDL_THREADS);
-  const blas = parseBlasEnv(opts.blas ?? process.env.TSDL_BLAS);
+  const blas: BlasChoice = {
+    request: parseBlasEnv(opts.blas ?? process.env.TSDL_BLAS),
+    threads: parseThreads(process.env.TSDL_BLAS_THREADS, "TSDL_BLAS_THREADS"),
+  };
   let info: BackendInfo | null = null;
   const notes: string[] = [];
   if (requested) {
@@ -190,7 +193,7 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
   if (!opts.quiet) {
     const detail =
       info.name === "wasm"
-        ? ` (threads: ${info.threads}${info.simd ? ", SIMD" : ""}${info.blas ? `, products on ${info.blas.split(" ").slice(0, 2).join(" ")}` : ""})`
+        ? ` (threads: ${info.threads}${info.simd ? ", SIMD" : ""}${blasTuning.blas ? `, products on ${blasTuning.blas.label}` : ""})`
         : info.name === "cpu"
           ? " (plain JavaScript, slow)"
           : "";
@@ -204,7 +207,7 @@ async function start(opts: InitOptions): Promise<BackendInfo> {
 async function startBackend(
   name: BackendName,
   threads: number | undefined,
-  blas: BlasRequest,
+  blas: BlasChoice,
   explicit: boolean,
   notes: string[],
 ): Promise<BackendInfo | null> {
@@ -242,7 +245,13 @@ function silenceCpuBanner(): void {
   if (cpu && typeof cpu.firstUse === "boolean") cpu.firstUse = false;
 }
 
-async function startWasm(threads: number, blasRequest: BlasRequest, notes: string[]): Promise<BackendInfo> {
+/** TSDL_BLAS / init({blas}), and TSDL_BLAS_THREADS (undefined: tsdl's thread count). */
+interface BlasChoice {
+  request: BlasRequest;
+  threads: number | undefined;
+}
+
+async function startWasm(threads: number, blas: BlasChoice, notes: string[]): Promise<BackendInfo> {
   // tfjs-backend-wasm is a dependency (static import in ./tf); only its internals are reached here.
   const wasmPkg = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
   registerWasmKernels();
@@ -292,8 +301,7 @@ async function startWasm(threads: number, blasRequest: BlasRequest, notes: strin
   if (own > 1) await startKernelThreads(tf.backend() as unknown as BackendWasm, own);
   // the products on a native BLAS when one is found (the rest stays on wasm)
   const why: string[] = [];
-  const blasThreads = parseThreads(process.env.TSDL_BLAS_THREADS, "TSDL_BLAS_THREADS") ?? own;
-  blasTuning.blas = loadBlas(blasRequest, blasThreads, why);
-  if (!blasTuning.blas && blasRequest.kind === "auto" && why.length) notes.push(`products on wasm: ${why[why.length - 1]}`);
+  blasTuning.blas = loadBlas(blas.request, blas.threads ?? own, why);
+  if (!blasTuning.blas && blas.request.kind === "auto" && why.length) notes.push(`products on wasm: ${why[why.length - 1]}`);
   return { name: "wasm", tfBackend: tf.getBackend(), threads: own, simd, xnnThreads: actual, blas: blasTuning.blas?.name ?? null };
 }

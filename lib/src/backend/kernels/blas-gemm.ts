@@ -3,18 +3,12 @@ import type { Blas } from "../blas";
 import { kernelThreads } from "./simd/runtime";
 import { type Ops, type TensorInfo } from "./util";
 
-/** The BLAS the wasm products use (set by init when one loads), and knobs for tests and scripts/bench. */
-export const blasTuning: { blas: Blas | null; use: boolean; minFlops: number } = {
-  blas: null,
-  use: true,
-  // below this the own GEMM's single-thread job is as fast (a product of a few thousand FLOPs)
-  minFlops: 0,
-};
+/** The BLAS the wasm products use (set by init when one loads); `use` false (tests, scripts/bench) skips it. */
+export const blasTuning: { blas: Blas | null; use: boolean } = { blas: null, use: true };
 
-/** The BLAS to run a product of `flops` on, or null (none loaded, switched off, or too small). */
-export function blasFor(flops: number): Blas | null {
-  const b = blasTuning.blas;
-  return b && blasTuning.use && flops >= blasTuning.minFlops ? b : null;
+/** The BLAS to run a product on, or null (none loaded, or switched off). */
+export function activeBlas(): Blas | null {
+  return blasTuning.use ? blasTuning.blas : null;
 }
 
 /**

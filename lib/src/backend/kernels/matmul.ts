@@ -13,7 +13,7 @@
 //    which copies `b` when its data was already used with another shape.
 import { simdKernels } from "./simd";
 import { matMulOwn } from "./simd/gemm";
-import { blasFor, matMulBlas } from "./blas-gemm";
+import { activeBlas, matMulBlas } from "./blas-gemm";
 import { type KernelArgs, type Ops, type Replacement, type TensorInfo, size, withOps } from "./util";
 
 /** Knob for tests and scripts/bench: `own` false leaves every product to XNNPACK (as below). */
@@ -34,8 +34,7 @@ function ownProduct(o: Ops, kernel: Kernel, args: KernelArgs, tA: boolean, tB: b
   if (!matMulTuning.own || inputs.preluActivationWeights || (act !== "linear" && act !== "relu")) return null;
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return null;
   if (bias && (bias.dtype !== "float32" || size(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
-  const k0 = tA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
-  const blas = blasFor(2 * m * n * k0);
+  const blas = activeBlas();
   const batch = (a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2);
   if (blas) return o.reshape(matMulBlas(o, blas, a, b, tA, tB, bias, act === "relu"), [...batch, m, n]);
   // (A read transposed with a row stride that is a multiple of 2 KB puts a tile's rows in a few L1 sets:
